@@ -1,0 +1,1 @@
+"""Synthetic permit photos with ground truth, and the accuracy and speed benchmarks."""
