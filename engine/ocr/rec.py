@@ -1,0 +1,134 @@
+"""PP-OCR (CTC) text recognition with per-character probabilities kept for grammar-aware decoding."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+REC_HEIGHT_PX = 48
+# Crops are grouped into buckets of similar width so a batch pads little and shapes repeat.
+_WIDTH_BUCKET_PX = 160
+_MAX_BATCH = 16
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RecLine:
+    """One recognised crop. `probs` is the softmax over the alphabet per CTC time step."""
+
+    text: str
+    char_confidences: tuple[float, ...]
+    char_x_fraction: tuple[float, ...]  # each character's centre as a share of the crop's width
+    probs: np.ndarray = field(repr=False)
+    steps_used: int  # time steps that cover the crop itself (the rest is padding)
+
+    @property
+    def confidence(self) -> float:
+        return float(np.mean(self.char_confidences)) if self.char_confidences else 0.0
+
+    @property
+    def min_confidence(self) -> float:
+        return min(self.char_confidences) if self.char_confidences else 0.0
+
+
+class Alphabet:
+    """The recogniser's classes: index 0 is the CTC blank, then the model's dictionary, then space."""
+
+    def __init__(self, characters: Sequence[str]) -> None:
+        self.characters: tuple[str, ...] = ("", *characters, " ")
+        self._index = {c: i for i, c in enumerate(self.characters) if c}
+
+    def __len__(self) -> int:
+        return len(self.characters)
+
+    def mask_for(self, allowed: str) -> np.ndarray:
+        mask = np.zeros(len(self.characters), dtype=bool)
+        mask[0] = True
+        for ch in allowed:
+            idx = self._index.get(ch)
+            if idx is not None:
+                mask[idx] = True
+        return mask
+
+
+def ctc_decode(
+    probs: np.ndarray, alphabet: Alphabet, steps_used: int, mask: np.ndarray | None = None
+) -> tuple[str, tuple[float, ...], tuple[float, ...]]:
+    """Greedy CTC decoding, optionally restricted to the classes in `mask` (plus blank).
+
+    Restricting before the arg-max (rather than filtering the decoded string afterwards) lets a field's
+    grammar pick the best allowed character at each step, e.g. `0` where the free reading said `O`.
+    """
+    scores = probs[:steps_used]
+    if mask is not None:
+        scores = np.where(mask[None, :], scores, -1.0)
+    best = scores.argmax(axis=1)
+    chars: list[str] = []
+    confs: list[float] = []
+    xs: list[float] = []
+    previous = 0
+    for step, idx in enumerate(best):
+        if idx != 0 and idx != previous:
+            chars.append(alphabet.characters[idx])
+            confs.append(float(scores[step, idx]))
+            xs.append((step + 0.5) / max(steps_used, 1))
+        previous = int(idx)
+    return "".join(chars), tuple(confs), tuple(xs)
+
+
+def _bucket_width_px(crop_bgr: np.ndarray) -> int:
+    h, w = crop_bgr.shape[:2]
+    natural = math.ceil(REC_HEIGHT_PX * w / max(h, 1))
+    return int(max(_WIDTH_BUCKET_PX, math.ceil(natural / _WIDTH_BUCKET_PX) * _WIDTH_BUCKET_PX))
+
+
+def _resize_crop(crop_bgr: np.ndarray, width_px: int) -> tuple[np.ndarray, int]:
+    h, w = crop_bgr.shape[:2]
+    target_w = min(width_px, max(1, math.ceil(REC_HEIGHT_PX * w / max(h, 1))))
+    resized = cv2.resize(crop_bgr, (target_w, REC_HEIGHT_PX), interpolation=cv2.INTER_LINEAR)
+    canvas = np.zeros((3, REC_HEIGHT_PX, width_px), dtype=np.float32)
+    canvas[:, :, :target_w] = resized.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+    return canvas, target_w
+
+
+class TextRecognizer:
+    def __init__(self, session: ort.InferenceSession) -> None:
+        self._session = session
+        self._input_name = session.get_inputs()[0].name
+        meta = session.get_modelmeta().custom_metadata_map
+        self.alphabet = Alphabet(meta["character"].splitlines())
+
+    def __call__(self, crops_bgr: Sequence[np.ndarray]) -> list[RecLine]:
+        """Recognises crops (any width, text horizontal); batches them by width; keeps input order."""
+        results: list[RecLine | None] = [None] * len(crops_bgr)
+        by_width: dict[int, list[int]] = {}
+        for i, crop in enumerate(crops_bgr):
+            by_width.setdefault(_bucket_width_px(crop), []).append(i)
+        for width_px, members in sorted(by_width.items()):
+            for start in range(0, len(members), _MAX_BATCH):
+                self._run_batch(crops_bgr, members[start : start + _MAX_BATCH], width_px, results)
+        return [r for r in results if r is not None]
+
+    def _run_batch(
+        self, crops_bgr: Sequence[np.ndarray], chunk: list[int], width_px: int, results: list[RecLine | None]
+    ) -> None:
+        batch = np.zeros((len(chunk), 3, REC_HEIGHT_PX, width_px), dtype=np.float32)
+        used_px = []
+        for row, i in enumerate(chunk):
+            batch[row], used = _resize_crop(crops_bgr[i], width_px)
+            used_px.append(used)
+        probs = self._session.run(None, {self._input_name: batch})[0]
+        steps = probs.shape[1]
+        for row, i in enumerate(chunk):
+            steps_used = max(1, min(steps, math.ceil(steps * used_px[row] / width_px)))
+            text, confs, xs = ctc_decode(probs[row], self.alphabet, steps_used)
+            results[i] = RecLine(text, confs, xs, probs[row], steps_used)
+
+    def redecode(self, line: RecLine, allowed: str) -> RecLine:
+        """The same crop decoded with only `allowed` characters (the field's grammar)."""
+        text, confs, xs = ctc_decode(line.probs, self.alphabet, line.steps_used, self.alphabet.mask_for(allowed))
+        return RecLine(text, confs, xs, line.probs, line.steps_used)

@@ -1,0 +1,83 @@
+"""One shared onnxruntime session per model per process, on the provider the configuration asks for.
+
+A session asked for CUDA on a machine without a usable GPU silently runs on CPU; we check which
+provider is really active and say so in one log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import onnxruntime as ort
+
+from engine.config import EngineConfig
+from models.registry import resolve_model_path
+
+logger = logging.getLogger(__name__)
+
+_CUDA = "CUDAExecutionProvider"
+_CPU = "CPUExecutionProvider"
+
+_sessions: dict[tuple[str, EngineConfig], ort.InferenceSession] = {}
+_lock = threading.Lock()
+_dlls_preloaded = False
+
+
+def requested_providers(config: EngineConfig, available: list[str]) -> list[str | tuple[str, dict[str, str]]]:
+    """Provider list for a config; pure so tests can check the selection without a GPU."""
+    wants_cuda = config.device == "cuda" or (config.device == "auto" and _CUDA in available)
+    if not wants_cuda:
+        return [_CPU]
+    cuda_options = {
+        "device_id": str(config.device_id),
+        # EXHAUSTIVE re-benchmarks every new input shape; recognition widths vary per batch.
+        "cudnn_conv_algo_search": "HEURISTIC",
+        "arena_extend_strategy": "kSameAsRequested",
+    }
+    return [(_CUDA, cuda_options), _CPU]
+
+
+def _preload_cuda_dlls() -> None:
+    global _dlls_preloaded
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is not None and not _dlls_preloaded:
+        try:
+            preload()
+        except Exception as exc:  # missing wheels just mean no CUDA; the fallback is logged below
+            logger.debug("onnxruntime.preload_dlls failed: %s", exc)
+        _dlls_preloaded = True
+
+
+def _create(path: Path, config: EngineConfig) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = config.intra_op_threads
+    options.inter_op_num_threads = config.inter_op_threads
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    providers = requested_providers(config, ort.get_available_providers())
+    if providers[0] != _CPU:
+        _preload_cuda_dlls()
+    session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    active = session.get_providers()[0]
+    if config.device == "cuda" and active != _CUDA:
+        logger.warning("model %s: CUDA was requested but is not usable here; running on %s", path.name, active)
+    else:
+        logger.info("model %s: running on %s", path.name, active)
+    return session
+
+
+def shared_session(model_name: str, config: EngineConfig) -> ort.InferenceSession:
+    """The process-wide session for a manifest model under this config (created on first use)."""
+    key = (model_name, config)
+    with _lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = _create(resolve_model_path(model_name), config)
+            _sessions[key] = session
+        return session
+
+
+def active_provider(session: ort.InferenceSession) -> str:
+    return str(session.get_providers()[0])
