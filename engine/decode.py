@@ -1,0 +1,69 @@
+"""Decode stage: bytes to a BGR image, upright per EXIF, within the vendor's 200-8000 px limits."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from engine.errors import ImageSizeError, UnsupportedImageError
+
+MIN_SIDE_PX = 200
+MAX_SIDE_PX = 8000
+_EXIF_ORIENTATION = 0x0112
+# EXIF orientation → (cv2 rotate code or None, flip horizontally first)
+_ORIENT: dict[int, tuple[int | None, bool]] = {
+    2: (None, True),
+    3: (cv2.ROTATE_180, False),
+    4: (cv2.ROTATE_180, True),
+    5: (cv2.ROTATE_90_CLOCKWISE, True),
+    6: (cv2.ROTATE_90_CLOCKWISE, False),
+    7: (cv2.ROTATE_90_COUNTERCLOCKWISE, True),
+    8: (cv2.ROTATE_90_COUNTERCLOCKWISE, False),
+}
+
+
+def _header(image_bytes: bytes) -> tuple[tuple[int, int], int]:
+    """Size and EXIF orientation read from the header alone: a huge declared size is refused unread."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(image_bytes)) as im:
+                size = im.size
+                orientation = int(im.getexif().get(_EXIF_ORIENTATION, 1))
+    except Image.DecompressionBombError as exc:
+        raise ImageSizeError("declared image size is far beyond the limit") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise UnsupportedImageError("not a decodable image") from exc
+    return size, orientation
+
+
+def decode_image(image_bytes: bytes) -> np.ndarray:
+    if not image_bytes:
+        raise UnsupportedImageError("empty image")
+    (w, h), orientation = _header(image_bytes)
+    if min(w, h) < MIN_SIDE_PX or max(w, h) > MAX_SIDE_PX:
+        raise ImageSizeError(f"image is {w}x{h} px; sides must be {MIN_SIDE_PX}-{MAX_SIDE_PX} px")
+    buffer = np.frombuffer(image_bytes, dtype=np.uint8)
+    img = cv2.imdecode(buffer, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if img is None:
+        img = _decode_with_pillow(image_bytes)
+    rotate, flip = _ORIENT.get(orientation, (None, False))
+    if flip:
+        img = cv2.flip(img, 1)
+    if rotate is not None:
+        img = cv2.rotate(img, rotate)
+    return np.ascontiguousarray(img)
+
+
+def _decode_with_pillow(image_bytes: bytes) -> np.ndarray:
+    """Formats OpenCV lacks (or truncated files it refuses) get one more try through Pillow."""
+    try:
+        with Image.open(io.BytesIO(image_bytes)) as im:
+            rgb = np.asarray(im.convert("RGB"))
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise UnsupportedImageError("image data could not be decoded") from exc
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)

@@ -1,0 +1,68 @@
+"""The permit's printed layout in card millimetres (ISO ID-1, 85.6 x 54 mm) and the canonical card size.
+
+Fields are read by their printed labels; these positions are priors used to find a label that was
+not read, to fit the card from labels seen in a photo, and to bound the address and the portrait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.types import Side
+
+CARD_MM_WH = (85.6, 54.0)
+CARD_ASPECT = CARD_MM_WH[0] / CARD_MM_WH[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    text: str
+    side: Side
+    center_mm: tuple[float, float]
+    field: str | None  # the field whose value follows the label on the same row
+
+
+FRONT_LABELS: tuple[Label, ...] = (
+    Label("姓名", Side.FRONT, (9.0, 9.8), "name"),
+    Label("性别", Side.FRONT, (9.0, 16.3), "gender"),
+    Label("出生", Side.FRONT, (9.0, 22.8), "birth"),
+    Label("住址", Side.FRONT, (9.0, 29.3), "address"),
+    Label("公民身份号码", Side.FRONT, (15.0, 47.0), "idcard_number"),
+)
+BACK_LABELS: tuple[Label, ...] = (
+    Label("中华人民共和国", Side.BACK, (51.0, 10.0), None),
+    Label("港澳台居民居住证", Side.BACK, (53.0, 20.0), None),
+    Label("签发机关", Side.BACK, (18.0, 37.0), "issued_by"),
+    Label("有效期限", Side.BACK, (18.0, 42.0), "validity"),
+    Label("通行证号码", Side.BACK, (19.5, 47.0), "eep_number"),
+    # Placement on the real card is unconfirmed (same row as the pass number, or the row below).
+    Label("签发次数", Side.BACK, (60.0, 47.0), "issue_count"),
+)
+ALL_LABELS = FRONT_LABELS + BACK_LABELS
+
+# Words printed on cards and papers that look like a permit but are not one.
+FOREIGN_WORDS: tuple[str, ...] = (
+    "民族", "社会保障", "驾驶证", "准驾", "银行", "卡号", "居民身份证", "护照", "PASSPORT", "签证", "学生证", "工作证",
+)
+
+# The value column starts right of the labels; the address wraps before the portrait.
+VALUE_COLUMN_MM = 15.0
+ADDRESS_RIGHT_MM = 53.0
+PORTRAIT_MM_XYXY = (52.0, 4.0, 83.0, 41.0)
+# Content that must lie inside the photo for completeness 1 (rather than 2): labels and values.
+FRONT_CONTENT_MM_XYXY = (5.0, 7.0, 82.0, 50.0)
+BACK_CONTENT_MM_XYXY = (11.0, 34.0, 80.0, 53.0)
+
+
+def mm_to_px(point_mm: tuple[float, float], card_size_wh: tuple[int, int]) -> tuple[float, float]:
+    return point_mm[0] / CARD_MM_WH[0] * card_size_wh[0], point_mm[1] / CARD_MM_WH[1] * card_size_wh[1]
+
+
+def mm_box_to_px(box_mm_xyxy: tuple[float, float, float, float], card_size_wh: tuple[int, int]) -> tuple[int, ...]:
+    x0, y0 = mm_to_px(box_mm_xyxy[:2], card_size_wh)
+    x1, y1 = mm_to_px(box_mm_xyxy[2:], card_size_wh)
+    return round(x0), round(y0), round(x1), round(y1)
+
+
+def card_size_px(card_width_px: int) -> tuple[int, int]:
+    return card_width_px, round(card_width_px / CARD_ASPECT)
