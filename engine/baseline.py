@@ -1,0 +1,441 @@
+"""The baseline engine: what a competent team builds first with open-source OCR.
+
+Full-image PP-OCR (RapidOCR: text detection, angle classification, recognition) on the decoded
+photo, then fields by keyword and regular-expression rules over the text lines read top to bottom.
+There is no card geometry: `card_quad_xy` is `ZERO_QUAD`, completeness is always 0, and there is no
+portrait. It exists so the benchmarks can say how much the product engine adds over this approach.
+
+Thread-safety: RapidOCR writes per-call flags (`use_det`, `use_cls`, `use_rec`) onto the shared
+instance on every call, so one lock serialises calls to it; decoding and parsing run outside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import cv2
+import numpy as np
+
+from engine.config import EngineConfig
+from engine.errors import CardNotFoundError, ImageSizeError, UnsupportedImageError
+from engine.types import (
+    BACK_FIELDS,
+    FRONT_FIELDS,
+    VENDOR_BACK_FIELDS,
+    ZERO_QUAD,
+    CardResult,
+    FieldResult,
+    QuadXY,
+    RecognizeOptions,
+    ResultCode,
+    Side,
+    StageTiming,
+)
+
+logger = logging.getLogger(__name__)
+
+MIN_SIDE_PX = 200
+MAX_SIDE_PX = 8000
+# A photo must show at least this many distinct permit keywords of one side to count as a permit.
+MIN_KEYWORDS = 2
+
+_T = TypeVar("_T")
+
+# Traditional / variant forms the recogniser produces for label and value characters.
+_VARIANTS = str.maketrans(
+    {
+        "別": "别", "號": "号", "碼": "码", "證": "证", "關": "关", "機": "机", "簽": "签", "發": "发",
+        "數": "数", "効": "效", "國": "国", "華": "华", "際": "际", "門": "门", "臺": "台", "灣": "湾",
+        "區": "区", "縣": "县", "鎮": "镇", "廣": "广", "東": "东", "龍": "龙", "長": "长", "紀": "纪",
+        "．": ".", "—": "-", "－": "-", "–": "-", "~": "-", "～": "-",
+    }
+)
+_FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+
+# Labels as printed; a little tolerance for a dropped character keeps the rules useful.
+_LABEL = {
+    "name": re.compile(r"^姓名?"),
+    "gender": re.compile(r"^性别?"),
+    "birth": re.compile(r"^出生"),
+    "address": re.compile(r"^住址?"),
+    "idcard_number": re.compile(r"^(公民)?身份(证)?号码?|^公民身份"),
+    "issued_by": re.compile(r"^签发机关|^签发机|^发机关"),
+    "valid": re.compile(r"^有效期限?"),
+    "eep_number": re.compile(r"^通行证(号码?)?"),
+    "issue_count": re.compile(r"^签发次数?"),
+}
+_FRONT_KEYWORDS = (r"姓名", r"性别", r"出生", r"住址", r"公民身份|身份号码")
+_BACK_KEYWORDS = (r"签发机关", r"有效期限", r"通行证", r"居住证", r"签发次数", r"中华人民共和国")
+# Mainland ID cards are the usual look-alike: 民族 on the front, 居民身份证 on the back.
+_MAINLAND_FRONT = re.compile(r"民族")
+_MAINLAND_BACK = re.compile(r"居民身份证")
+
+_ID_RE = re.compile(r"\d{17}[\dX]")
+_ID_PARTIAL_RE = re.compile(r"[\dX]{6,}")
+_BIRTH_RE = re.compile(r"(\d{4})年?\D{0,2}?(\d{1,2})月?\D{0,2}?(\d{1,2})日?")
+_DATE = r"(\d{4})[.,·](\d{1,2})[.,·](\d{1,2})"
+_VALID_RE = re.compile(_DATE + r"-+(?:" + _DATE + r"|(长期))")
+_PASS_RE = re.compile(r"[HM]\d{8}|\d{8}")
+_COUNT_RE = re.compile(r"\d{1,2}")
+_GENDER_RE = re.compile(r"[男女]")
+
+_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+
+
+def id_checksum_ok(number: str) -> bool:
+    """GB 11643 check character: weights 2^(17-i) mod 11, c = (12 - sum mod 11) mod 11, 10 -> X."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    check = (12 - total % 11) % 11
+    return number[17] == ("X" if check == 10 else str(check))
+
+
+def normalize_text(text: str) -> str:
+    """Full-width to half-width, traditional label characters to simplified, no whitespace."""
+    text = text.translate(_FULLWIDTH).translate(_VARIANTS)
+    return re.sub(r"\s+", "", text)
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    """One recognised text box: normalised text, recogniser score, quad in original pixels."""
+
+    text: str
+    score: float
+    quad_xy: QuadXY
+
+    @property
+    def center_y(self) -> float:
+        return sum(p[1] for p in self.quad_xy) / 4.0
+
+    @property
+    def left_x(self) -> float:
+        return min(p[0] for p in self.quad_xy)
+
+    @property
+    def height(self) -> float:
+        (_, lt), (_, rt), (_, rb), (_, lb) = self.quad_xy
+        return max(1.0, ((lb - lt) + (rb - rt)) / 2.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """Text boxes on one printed line, left to right."""
+
+    lines: tuple[TextLine, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(line.text for line in self.lines)
+
+    @property
+    def score(self) -> float:
+        return min(line.score for line in self.lines)
+
+    @property
+    def quad_xy(self) -> QuadXY:
+        first, last = self.lines[0].quad_xy, self.lines[-1].quad_xy
+        return (first[0], last[1], last[2], first[3])
+
+
+def group_rows(lines: Sequence[TextLine]) -> tuple[Row, ...]:
+    """Sorts boxes top to bottom and joins boxes whose vertical centres are within half a line."""
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda ln: ln.center_y):
+        if rows:
+            current = rows[-1]
+            row_cy = sum(ln.center_y for ln in current) / len(current)
+            row_h = min(min(ln.height for ln in current), line.height)
+            if abs(line.center_y - row_cy) < 0.5 * row_h:
+                current.append(line)
+                continue
+        rows.append([line])
+    return tuple(Row(tuple(sorted(r, key=lambda ln: ln.left_x))) for r in rows)
+
+
+def _union_quad(rows: Sequence[Row]) -> QuadXY:
+    first, last = rows[0].quad_xy, rows[-1].quad_xy
+    return (first[0], first[1], last[2], last[3])
+
+
+def _field(name: str, text: str, rows: Sequence[Row], logic: int = 0) -> FieldResult:
+    if not text or not rows:
+        return FieldResult(name=name, text="", quality=0.0, quad_xy=ZERO_QUAD, logic=logic)
+    quality = round(min(max(min(r.score for r in rows), 0.0), 1.0), 3)
+    return FieldResult(name=name, text=text, quality=quality, quad_xy=_union_quad(rows), logic=logic)
+
+
+def _find_label(rows: Sequence[Row], key: str) -> tuple[int, str] | None:
+    """Index of the first row starting with the label and the text after the label."""
+    pattern = _LABEL[key]
+    for i, row in enumerate(rows):
+        match = pattern.search(row.text)
+        if match:
+            return i, row.text[match.end():]
+    return None
+
+
+def _starts_with_any_label(text: str) -> bool:
+    return any(p.search(text) for p in _LABEL.values())
+
+
+def _keyword_count(rows: Sequence[Row], keywords: Sequence[str]) -> int:
+    joined = "\n".join(r.text for r in rows)
+    return sum(1 for k in keywords if re.search(k, joined))
+
+
+def detect_side(rows: Sequence[Row]) -> Side:
+    """Front or back from printed keywords; raises `CardNotFoundError` for anything else."""
+    front = _keyword_count(rows, _FRONT_KEYWORDS)
+    back = _keyword_count(rows, _BACK_KEYWORDS)
+    joined = "".join(r.text for r in rows)
+    if front >= back and _MAINLAND_FRONT.search(joined):
+        raise CardNotFoundError("front of a mainland ID card (民族), not a residence permit")
+    if back > front and _MAINLAND_BACK.search(joined) and "居住证" not in joined:
+        raise CardNotFoundError("back of a mainland ID card, not a residence permit")
+    if max(front, back) < MIN_KEYWORDS:
+        raise CardNotFoundError("no residence permit keywords in the photo")
+    return Side.FRONT if front > back else Side.BACK
+
+
+def _value_rows(rows: Sequence[Row], key: str) -> tuple[str, list[Row]]:
+    """Value after a label: on the label's row, or on the next row when the row holds only the label."""
+    found = _find_label(rows, key)
+    if found is None:
+        return "", []
+    i, value = found
+    if value:
+        return value, [rows[i]]
+    if i + 1 < len(rows) and not _starts_with_any_label(rows[i + 1].text):
+        return rows[i + 1].text, [rows[i + 1]]
+    return "", []
+
+
+def parse_front(rows: Sequence[Row]) -> dict[str, FieldResult]:
+    out: dict[str, FieldResult] = {}
+    name, name_rows = _value_rows(rows, "name")
+    out["name"] = _field("name", re.sub(r"[^\u3400-\u9fff·•.A-Za-z]", "", name), name_rows)
+
+    gender_value, gender_rows = _value_rows(rows, "gender")
+    gender = _GENDER_RE.search(gender_value)
+    out["gender"] = _field("gender", gender.group(0) if gender else "", gender_rows)
+
+    birth_value, birth_rows = _value_rows(rows, "birth")
+    birth = _BIRTH_RE.search(birth_value)
+    if birth:
+        year, month, day = birth.group(1), str(int(birth.group(2))), str(int(birth.group(3)))
+    else:
+        year = month = day = ""
+    out["birth_year"] = _field("birth_year", year, birth_rows)
+    out["birth_month"] = _field("birth_month", month, birth_rows)
+    out["birth_day"] = _field("birth_day", day, birth_rows)
+
+    # The number: preferably on the labelled row, else any row holding 18 ID characters.
+    id_text, id_rows, id_index = "", [], len(rows)
+    labelled = _find_label(rows, "idcard_number")
+    if labelled is not None:
+        id_index = labelled[0]
+        value = labelled[1].upper()
+        full = _ID_RE.search(value) or _ID_PARTIAL_RE.search(value)
+        if full:
+            id_text, id_rows = full.group(0), [rows[id_index]]
+    if not id_text:
+        for i, row in enumerate(rows):
+            match = _ID_RE.search(row.text.upper())
+            if match:
+                id_text, id_rows, id_index = match.group(0), [row], i
+                break
+    out["idcard_number"] = _field(
+        "idcard_number", id_text, id_rows, logic=0 if id_checksum_ok(id_text) else 1
+    )
+
+    # The address: the labelled row's value plus up to three continuation rows above the number.
+    found = _find_label(rows, "address")
+    address, address_rows = "", []
+    if found is not None:
+        i, value = found
+        address, address_rows = value, [rows[i]] if value else []
+        for row in rows[i + 1 : min(id_index, i + 4)]:
+            if _starts_with_any_label(row.text) or _ID_RE.search(row.text.upper()):
+                break
+            address += row.text
+            address_rows.append(row)
+    out["address"] = _field("address", address, address_rows)
+    return out
+
+
+def _yyyymmdd(year: str, month: str, day: str) -> str:
+    return f"{year}{int(month):02d}{int(day):02d}"
+
+
+def parse_back(rows: Sequence[Row]) -> dict[str, FieldResult]:
+    out: dict[str, FieldResult] = {}
+    issued, issued_rows = _value_rows(rows, "issued_by")
+    out["issued_by"] = _field("issued_by", issued, issued_rows)
+
+    start = end = ""
+    valid_rows: list[Row] = []
+    value, labelled_rows = _value_rows(rows, "valid")
+    candidates = [(value, labelled_rows)] + [(r.text, [r]) for r in rows]
+    for text, text_rows in candidates:
+        match = _VALID_RE.search(text)
+        if match and text_rows:
+            g = match.groups()
+            start = _yyyymmdd(g[0], g[1], g[2])
+            end = "长期" if g[6] else _yyyymmdd(g[3], g[4], g[5])
+            valid_rows = text_rows
+            break
+    out["valid_date_start"] = _field("valid_date_start", start, valid_rows)
+    out["valid_date_end"] = _field("valid_date_end", end, valid_rows)
+
+    pass_value, pass_rows = _value_rows(rows, "eep_number")
+    match = _PASS_RE.search(pass_value.upper())
+    if match is None:  # an unlabelled line that is nothing but a pass number
+        for row in rows:
+            whole = re.fullmatch(r"[HM]?\d{8}", row.text.upper())
+            if whole:
+                match, pass_rows = whole, [row]
+                break
+    out["eep_number"] = _field("eep_number", match.group(0) if match else "", pass_rows)
+
+    count_value, count_rows = _value_rows(rows, "issue_count")
+    count = _COUNT_RE.search(count_value)
+    out["issue_count"] = _field("issue_count", count.group(0).zfill(2) if count else "", count_rows)
+    return out
+
+
+def result_code(
+    side: Side, fields: Sequence[FieldResult], options: RecognizeOptions
+) -> ResultCode:
+    """1002 per the vendor's `exception_range`; the baseline finds no faces, so `face_detect` on a front
+    always counts as an exception."""
+    required = FRONT_FIELDS if side == Side.FRONT else VENDOR_BACK_FIELDS
+    exc = options.exception_range
+    by_name = {f.name: f for f in fields}
+    if exc.logic and any(not by_name[n].text or by_name[n].logic for n in required):
+        return ResultCode.EXCEPTION
+    if exc.text_quality and any(
+        by_name[n].text and by_name[n].quality < options.quality_threshold for n in required
+    ):
+        return ResultCode.EXCEPTION
+    if exc.face_detect and side == Side.FRONT:
+        return ResultCode.EXCEPTION
+    return ResultCode.OK
+
+
+def decode_image(image_bytes: bytes) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """BGR pixels; `UnsupportedImageError` for undecodable bytes, `ImageSizeError` outside 200–8000 px."""
+    if not image_bytes:
+        raise UnsupportedImageError("empty image")
+    buf = np.frombuffer(image_bytes, dtype=np.uint8)
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if decoded is None or decoded.size == 0:
+        raise UnsupportedImageError("image could not be decoded")
+    img = np.asarray(decoded, dtype=np.uint8)
+    h, w = img.shape[:2]
+    if not (MIN_SIDE_PX <= w <= MAX_SIDE_PX and MIN_SIDE_PX <= h <= MAX_SIDE_PX):
+        raise ImageSizeError(f"image is {w}x{h} px; each side must be {MIN_SIDE_PX}-{MAX_SIDE_PX} px")
+    return img
+
+
+def _rapidocr_params(config: EngineConfig) -> dict[str, Any]:
+    from models.registry import resolve_model_path
+
+    threads = config.intra_op_threads if config.intra_op_threads > 0 else -1
+    return {
+        "Global.log_level": "warning",
+        # Verified files from the installed wheel: RapidOCR never reaches for the network.
+        "Det.model_path": str(resolve_model_path("text_det")),
+        "Rec.model_path": str(resolve_model_path("text_rec")),
+        "Cls.model_path": str(resolve_model_path("text_cls")),
+        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+        "EngineConfig.onnxruntime.inter_op_num_threads": max(1, config.inter_op_threads),
+        "EngineConfig.onnxruntime.use_cuda": config.device in ("cuda", "auto"),
+        "EngineConfig.onnxruntime.cuda_ep_cfg.device_id": config.device_id,
+        "EngineConfig.onnxruntime.cuda_ep_cfg.cudnn_conv_algo_search": "HEURISTIC",
+    }
+
+
+class BaselineEngine:
+    """Full-image PP-OCR plus keyword/regex field rules; satisfies `engine.protocol.CardEngine`."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        from rapidocr import RapidOCR
+
+        self._config = config
+        self._ocr = RapidOCR(params=_rapidocr_params(config))
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return "baseline"
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """The onnxruntime providers really active for text detection (empty before the first call)."""
+        det = getattr(self._ocr, "text_det", None)
+        session = getattr(getattr(det, "session", None), "session", None)
+        return tuple(session.get_providers()) if session is not None else ()
+
+    def read_lines(self, img_bgr: np.ndarray[Any, np.dtype[np.uint8]]) -> tuple[TextLine, ...]:
+        with self._lock:
+            out = self._ocr(img_bgr, use_det=True, use_cls=True, use_rec=True)
+        boxes = getattr(out, "boxes", None)
+        txts = getattr(out, "txts", None)
+        scores = getattr(out, "scores", None)
+        if boxes is None or txts is None or scores is None:
+            return ()
+        lines = []
+        for box, txt, score in zip(boxes, txts, scores, strict=True):
+            pts = [(float(x), float(y)) for x, y in np.asarray(box, dtype=np.float64).reshape(4, 2)]
+            text = normalize_text(str(txt))
+            if text:
+                lines.append(TextLine(text, float(score), (pts[0], pts[1], pts[2], pts[3])))
+        return tuple(lines)
+
+    def recognize(self, image_bytes: bytes, options: RecognizeOptions) -> CardResult:
+        timings: list[StageTiming] = []
+
+        def timed(stage: str, fn: Callable[[], _T]) -> _T:
+            t0 = time.perf_counter()
+            try:
+                return fn()
+            finally:
+                timings.append(StageTiming(stage, (time.perf_counter() - t0) * 1000.0))
+
+        img = timed("decode", lambda: decode_image(image_bytes))
+        lines = timed("ocr", lambda: self.read_lines(img))
+
+        def parse() -> tuple[Side, tuple[FieldResult, ...]]:
+            rows = group_rows(lines)
+            side = detect_side(rows)
+            parsed = parse_front(rows) if side == Side.FRONT else parse_back(rows)
+            names = FRONT_FIELDS if side == Side.FRONT else BACK_FIELDS
+            required = FRONT_FIELDS if side == Side.FRONT else VENDOR_BACK_FIELDS
+            fields = []
+            for n in names:
+                f = parsed[n]
+                if not f.text and n in required:  # a field not read is a logic problem (vendor)
+                    f = FieldResult(name=n, text="", quality=0.0, quad_xy=ZERO_QUAD, logic=1)
+                fields.append(f)
+            return side, tuple(fields)
+
+        side, fields = timed("parse", parse)
+        code = result_code(side, fields, options)
+        logger.debug("baseline read side=%d code=%d in %.0f ms", side, code, sum(t.elapsed_ms for t in timings))
+        return CardResult(
+            side=side,
+            fields=fields,
+            card_quad_xy=ZERO_QUAD,
+            completeness=0,
+            result_code=code,
+            portrait=None,
+            timings=tuple(timings),
+        )
