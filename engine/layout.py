@@ -42,7 +42,18 @@ ALL_LABELS = FRONT_LABELS + BACK_LABELS
 
 # Words printed on cards and papers that look like a permit but are not one.
 FOREIGN_WORDS: tuple[str, ...] = (
-    "民族", "社会保障", "驾驶证", "准驾", "银行", "卡号", "居民身份证", "护照", "PASSPORT", "签证", "学生证", "工作证",
+    "民族",
+    "社会保障",
+    "驾驶证",
+    "准驾",
+    "银行",
+    "卡号",
+    "居民身份证",
+    "护照",
+    "PASSPORT",
+    "签证",
+    "学生证",
+    "工作证",
 )
 
 # The value column starts right of the labels; the address wraps before the portrait.

@@ -23,6 +23,7 @@ class RecLine:
     text: str
     char_confidences: tuple[float, ...]
     char_x_fraction: tuple[float, ...]  # each character's centre as a share of the crop's width
+    char_steps: tuple[int, ...]  # the CTC time step that emitted each character
     probs: np.ndarray = field(repr=False)
     steps_used: int  # time steps that cover the crop itself (the rest is padding)
 
@@ -56,28 +57,31 @@ class Alphabet:
 
 
 def ctc_decode(
-    probs: np.ndarray, alphabet: Alphabet, steps_used: int, mask: np.ndarray | None = None
-) -> tuple[str, tuple[float, ...], tuple[float, ...]]:
+    probs: np.ndarray, alphabet: Alphabet, steps_used: int, mask: np.ndarray | None = None, first_step: int = 0
+) -> tuple[str, tuple[float, ...], tuple[float, ...], tuple[int, ...]]:
     """Greedy CTC decoding, optionally restricted to the classes in `mask` (plus blank).
 
     Restricting before the arg-max (rather than filtering the decoded string afterwards) lets a field's
     grammar pick the best allowed character at each step, e.g. `0` where the free reading said `O`.
+    Only steps `first_step .. steps_used` are decoded (a value that follows its label in one crop).
     """
-    scores = probs[:steps_used]
+    scores = probs[first_step:steps_used]
     if mask is not None:
         scores = np.where(mask[None, :], scores, -1.0)
     best = scores.argmax(axis=1)
     chars: list[str] = []
     confs: list[float] = []
     xs: list[float] = []
+    steps: list[int] = []
     previous = 0
     for step, idx in enumerate(best):
         if idx != 0 and idx != previous:
             chars.append(alphabet.characters[idx])
             confs.append(float(scores[step, idx]))
-            xs.append((step + 0.5) / max(steps_used, 1))
+            xs.append((first_step + step + 0.5) / max(steps_used, 1))
+            steps.append(first_step + step)
         previous = int(idx)
-    return "".join(chars), tuple(confs), tuple(xs)
+    return "".join(chars), tuple(confs), tuple(xs), tuple(steps)
 
 
 def _bucket_width_px(crop_bgr: np.ndarray) -> int:
@@ -125,10 +129,12 @@ class TextRecognizer:
         steps = probs.shape[1]
         for row, i in enumerate(chunk):
             steps_used = max(1, min(steps, math.ceil(steps * used_px[row] / width_px)))
-            text, confs, xs = ctc_decode(probs[row], self.alphabet, steps_used)
-            results[i] = RecLine(text, confs, xs, probs[row], steps_used)
+            text, confs, xs, char_steps = ctc_decode(probs[row], self.alphabet, steps_used)
+            results[i] = RecLine(text, confs, xs, char_steps, probs[row], steps_used)
 
-    def redecode(self, line: RecLine, allowed: str) -> RecLine:
-        """The same crop decoded with only `allowed` characters (the field's grammar)."""
-        text, confs, xs = ctc_decode(line.probs, self.alphabet, line.steps_used, self.alphabet.mask_for(allowed))
-        return RecLine(text, confs, xs, line.probs, line.steps_used)
+    def redecode(self, line: RecLine, mask: np.ndarray, first_step: int = 0, end_step: int | None = None) -> RecLine:
+        """Steps `first_step..end_step` of the same crop decoded with only the classes in `mask`."""
+        end = line.steps_used if end_step is None else min(end_step, line.steps_used)
+        text, confs, xs, steps = ctc_decode(line.probs, self.alphabet, end, mask, first_step)
+        xs = tuple(min(1.0, (s + 0.5) / line.steps_used) for s in steps)
+        return RecLine(text, confs, xs, steps, line.probs, line.steps_used)

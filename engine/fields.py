@@ -1,0 +1,363 @@
+"""Field values from the rows of a warped card: found after their printed labels, decoded with each
+field's grammar over the recogniser's probabilities, and returned with their boxes in card pixels."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import layout, rules
+from engine.layout import Label
+from engine.ocr.rec import RecLine, TextRecognizer
+from engine.reading import CardLine, Glyph, LabelHit, Row, find_label
+from engine.types import Side
+
+DIGITS = "0123456789"
+BoxXYXY = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldReading:
+    name: str
+    text: str
+    confidences: tuple[float, ...]
+    box_xyxy: BoxXYXY | None  # card pixels; None when nothing was found for the field
+
+    @property
+    def confidence(self) -> float:
+        return min(self.confidences) if self.confidences else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    line_id: int
+    first_step: int
+    end_step: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    text: str
+    confidences: tuple[float, ...]
+    box_xyxy: BoxXYXY | None
+    lines: tuple[RecLine, ...]
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\U00020000" <= ch <= "\U0002ffff"
+
+
+class Grammars:
+    """Class masks over the recogniser's alphabet, built once per engine."""
+
+    def __init__(self, recognizer: TextRecognizer) -> None:
+        chars = recognizer.alphabet.characters
+        cjk = "".join(c for c in chars if c and _is_cjk(c))
+        self.name = recognizer.alphabet.mask_for(cjk + "·")
+        self.gender = recognizer.alphabet.mask_for("男女")
+        self.birth = recognizer.alphabet.mask_for(DIGITS + "年月日")
+        self.address = recognizer.alphabet.mask_for(cjk + DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ-#()（）·")
+        self.id_number = recognizer.alphabet.mask_for(DIGITS + "X")
+        self.issuer = recognizer.alphabet.mask_for(cjk)
+        self.validity = recognizer.alphabet.mask_for(DIGITS + ".-长期")
+        self.pass_number = recognizer.alphabet.mask_for(DIGITS + "HM")
+        self.digits = recognizer.alphabet.mask_for(DIGITS)
+
+
+class FieldReader:
+    def __init__(self, recognizer: TextRecognizer, normalize: Callable[[str], str]) -> None:
+        self._rec = recognizer
+        self._g = Grammars(recognizer)
+        self._normalize = normalize
+
+    # -- value location -------------------------------------------------------------------------
+    def _segments(
+        self, lines: Sequence[CardLine], glyphs: Sequence[Glyph], hit_glyphs: Sequence[Glyph], stop: Glyph | None
+    ) -> list[_Segment]:
+        by_line: dict[int, list[Glyph]] = {}
+        for g in glyphs:
+            by_line.setdefault(g.line, []).append(g)
+        segments = []
+        for line_id, line_glyphs in sorted(by_line.items(), key=lambda kv: lines[kv[0]].box.box_xyxy[0]):
+            label_in_line = [g.step for g in hit_glyphs if g.line == line_id]
+            first = max(label_in_line) + 1 if label_in_line else 0
+            end = lines[line_id].rec.steps_used
+            if stop is not None and stop.line == line_id:
+                end = stop.step
+            first = min(first, min(g.step for g in line_glyphs))
+            segments.append(_Segment(line_id, first, max(first + 1, end)))
+        return segments
+
+    def _decode(self, lines: Sequence[CardLine], segments: Sequence[_Segment], mask: np.ndarray) -> _Decoded:
+        texts: list[str] = []
+        confs: list[float] = []
+        xs0: list[float] = []
+        xs1: list[float] = []
+        ys0: list[float] = []
+        ys1: list[float] = []
+        recs: list[RecLine] = []
+        for seg in segments:
+            line = lines[seg.line_id]
+            rec = self._rec.redecode(line.rec, mask, seg.first_step, seg.end_step)
+            recs.append(rec)
+            text = "".join(self._normalize(c) for c in rec.text)
+            if not rec.char_steps:
+                continue
+            texts.append(text)
+            confs.extend(rec.char_confidences)
+            pitch = (
+                (rec.char_steps[-1] - rec.char_steps[0]) / max(1, len(rec.char_steps) - 1)
+                if len(rec.char_steps) > 1
+                else 4
+            )
+            xs0.append(line.x_of_step(rec.char_steps[0] - 0.6 * pitch))
+            xs1.append(line.x_of_step(rec.char_steps[-1] + 0.6 * pitch + 1))
+            box = line.box.box_xyxy
+            ys0.append(box[1])
+            ys1.append(box[3])
+        box_xyxy = (min(xs0), min(ys0), max(xs1), max(ys1)) if xs0 else None
+        return _Decoded("".join(texts), tuple(confs), box_xyxy, tuple(recs))
+
+    def _value(
+        self,
+        rows: Sequence[Row],
+        lines: Sequence[CardLine],
+        hit: LabelHit | None,
+        prior_y_px: float,
+        card_wh: tuple[int, int],
+        *,
+        x_max: float,
+        stop_labels: Sequence[str] = (),
+    ) -> tuple[list[Glyph], list[Glyph], Glyph | None, int | None]:
+        """Glyphs of the value after a label (or, with the label unread, on the row where it should be)."""
+        if hit is not None:
+            row = rows[hit.row]
+            label_glyphs = list(row.glyphs[hit.start : hit.end])
+            after = list(row.glyphs[hit.end :])
+            row_index: int | None = hit.row
+        else:
+            pitch = 4.5 / layout.CARD_MM_WH[1] * card_wh[1]
+            candidates = [i for i, r in enumerate(rows) if abs(r.y_center - prior_y_px) < 0.5 * pitch]
+            if not candidates:
+                return [], [], None, None
+            row_index = min(candidates, key=lambda i: abs(rows[i].y_center - prior_y_px))
+            column = layout.VALUE_COLUMN_MM / layout.CARD_MM_WH[0] * card_wh[0]
+            label_glyphs = []
+            after = [g for g in rows[row_index].glyphs if g.x >= column]
+        stop: Glyph | None = None
+        text = "".join(g.char for g in after)
+        for s in stop_labels:
+            pos = text.find(s)
+            if pos < 0 and len(s) >= 4:
+                pos = text.find(s[:2])
+            if pos >= 0:
+                stop = after[pos]
+                after = after[:pos]
+                text = text[:pos]
+        value = [g for g in after if g.x <= x_max]
+        return value, label_glyphs, stop, row_index
+
+    # -- sides --------------------------------------------------------------------------------
+    def read(
+        self, side: Side, rows: Sequence[Row], lines: Sequence[CardLine], card_wh: tuple[int, int]
+    ) -> list[FieldReading]:
+        return self._read_front(rows, lines, card_wh) if side == Side.FRONT else self._read_back(rows, lines, card_wh)
+
+    def _label_hits(self, labels: Sequence[Label], rows: Sequence[Row]) -> dict[str, LabelHit | None]:
+        return {lab.text: find_label(rows, lab.text, 0.5 if len(lab.text) <= 2 else 0.6) for lab in labels}
+
+    def _simple(
+        self,
+        name: str,
+        label: Label,
+        hits: dict[str, LabelHit | None],
+        rows: Sequence[Row],
+        lines: Sequence[CardLine],
+        card_wh: tuple[int, int],
+        mask: np.ndarray,
+        x_max: float,
+        stop_labels: Sequence[str] = (),
+    ) -> tuple[_Decoded, int | None]:
+        prior_y = layout.mm_to_px(label.center_mm, card_wh)[1]
+        value, label_glyphs, stop, row_index = self._value(
+            rows, lines, hits[label.text], prior_y, card_wh, x_max=x_max, stop_labels=stop_labels
+        )
+        if not value:
+            return _Decoded("", (), None, ()), row_index
+        return self._decode(lines, self._segments(lines, value, label_glyphs, stop), mask), row_index
+
+    def _read_front(
+        self, rows: Sequence[Row], lines: Sequence[CardLine], card_wh: tuple[int, int]
+    ) -> list[FieldReading]:
+        labels = {lab.field: lab for lab in layout.FRONT_LABELS}
+        hits = self._label_hits(layout.FRONT_LABELS, rows)
+        portrait_x = layout.mm_to_px((layout.PORTRAIT_MM_XYXY[0], 0), card_wh)[0]
+        out: list[FieldReading] = []
+
+        name, _ = self._simple("name", labels["name"], hits, rows, lines, card_wh, self._g.name, portrait_x)
+        out.append(FieldReading("name", name.text, name.confidences, name.box_xyxy))
+
+        gender, _ = self._simple("gender", labels["gender"], hits, rows, lines, card_wh, self._g.gender, portrait_x)
+        out.append(FieldReading("gender", gender.text[:1], gender.confidences[:1], gender.box_xyxy))
+
+        birth, _ = self._simple("birth", labels["birth"], hits, rows, lines, card_wh, self._g.birth, portrait_x)
+        out.extend(_split_birth(birth))
+
+        address = self._address(rows, lines, hits, labels["address"], card_wh)
+        out.append(FieldReading("address", address.text, address.confidences, address.box_xyxy))
+
+        number, _ = self._simple(
+            "idcard_number", labels["idcard_number"], hits, rows, lines, card_wh, self._g.id_number, float(card_wh[0])
+        )
+        out.append(self._id_number(number))
+        return out
+
+    def _address(
+        self,
+        rows: Sequence[Row],
+        lines: Sequence[CardLine],
+        hits: dict[str, LabelHit | None],
+        label: Label,
+        card_wh: tuple[int, int],
+    ) -> _Decoded:
+        right = layout.mm_to_px((layout.ADDRESS_RIGHT_MM, 0), card_wh)[0]
+        column = layout.mm_to_px((layout.VALUE_COLUMN_MM - 1.0, 0), card_wh)[0]
+        first, label_row = self._simple("address", label, hits, rows, lines, card_wh, self._g.address, right)
+        if label_row is None:
+            return first
+        id_hit = hits["公民身份号码"]
+        stop_y = rows[id_hit.row].y0 if id_hit is not None else layout.mm_to_px((0, 44.0), card_wh)[1]
+        parts = [first]
+        pitch = 4.5 / layout.CARD_MM_WH[1] * card_wh[1]
+        last_y = rows[label_row].y_center
+        for row in rows[label_row + 1 :]:
+            if row.y_center >= stop_y or row.y_center - last_y > 1.6 * pitch:
+                break
+            value = [g for g in row.glyphs if column <= g.x <= right]
+            if not value:
+                continue
+            parts.append(self._decode(lines, self._segments(lines, value, [], None), self._g.address))
+            last_y = row.y_center
+        return _merge(parts)
+
+    def _id_number(self, decoded: _Decoded) -> FieldReading:
+        text = decoded.text
+        if len(decoded.lines) == 1 and not rules.is_valid_id_number(text):
+            text = _repair_with_alternatives(decoded.lines[0], self._rec, self._g.id_number, rules.is_valid_id_number)
+        return FieldReading("idcard_number", text, decoded.confidences, decoded.box_xyxy)
+
+    def _read_back(
+        self, rows: Sequence[Row], lines: Sequence[CardLine], card_wh: tuple[int, int]
+    ) -> list[FieldReading]:
+        labels = {lab.field: lab for lab in layout.BACK_LABELS if lab.field}
+        hits = self._label_hits(layout.BACK_LABELS, rows)
+        width = float(card_wh[0])
+        out: list[FieldReading] = []
+
+        issuer, _ = self._simple("issued_by", labels["issued_by"], hits, rows, lines, card_wh, self._g.issuer, width)
+        out.append(FieldReading("issued_by", issuer.text, issuer.confidences, issuer.box_xyxy))
+
+        validity, _ = self._simple("validity", labels["validity"], hits, rows, lines, card_wh, self._g.validity, width)
+        out.extend(_split_validity(validity))
+
+        number, _ = self._simple(
+            "eep_number",
+            labels["eep_number"],
+            hits,
+            rows,
+            lines,
+            card_wh,
+            self._g.pass_number,
+            width,
+            stop_labels=("签发次数",),
+        )
+        text = _first_match(r"[HM]\d{8}(?:\d{2})?|\d{8}", number.text) or number.text
+        out.append(FieldReading("eep_number", text, number.confidences, number.box_xyxy))
+
+        count, _ = self._simple("issue_count", labels["issue_count"], hits, rows, lines, card_wh, self._g.digits, width)
+        out.append(
+            FieldReading(
+                "issue_count", _first_match(r"\d{2}", count.text) or count.text, count.confidences, count.box_xyxy
+            )
+        )
+        return out
+
+
+def _merge(parts: Sequence[_Decoded]) -> _Decoded:
+    boxes = [p.box_xyxy for p in parts if p.box_xyxy is not None]
+    box = (
+        (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        if boxes
+        else None
+    )
+    return _Decoded(
+        "".join(p.text for p in parts),
+        tuple(c for p in parts for c in p.confidences),
+        box,
+        tuple(r for p in parts for r in p.lines),
+    )
+
+
+def _first_match(pattern: str, text: str) -> str | None:
+    m = re.search(pattern, text)
+    return m.group(0) if m else None
+
+
+def _split_birth(birth: _Decoded) -> list[FieldReading]:
+    m = re.search(r"(\d{4})年?(\d{1,2})月?(\d{1,2})日?", birth.text)
+    parts = (m.group(1), str(int(m.group(2))), str(int(m.group(3)))) if m else ("", "", "")
+    boxes = _split_box(birth.box_xyxy, (0.0, 0.42, 0.62, 1.0)) if birth.box_xyxy else [None, None, None]
+    names = ("birth_year", "birth_month", "birth_day")
+    return [FieldReading(n, t, birth.confidences, b) for n, t, b in zip(names, parts, boxes, strict=True)]
+
+
+def _split_validity(validity: _Decoded) -> list[FieldReading]:
+    m = re.search(r"(\d{4})\.?(\d{2})\.?(\d{2})-+(\d{4}\.?\d{2}\.?\d{2}|长期)", validity.text)
+    start = end = ""
+    if m:
+        start = m.group(1) + m.group(2) + m.group(3)
+        end = m.group(4).replace(".", "")
+    boxes = _split_box(validity.box_xyxy, (0.0, 0.5, 1.0)) if validity.box_xyxy else [None, None]
+    return [
+        FieldReading("valid_date_start", start, validity.confidences, boxes[0]),
+        FieldReading("valid_date_end", end, validity.confidences, boxes[1]),
+    ]
+
+
+def _split_box(box: BoxXYXY, cuts: Sequence[float]) -> list[BoxXYXY | None]:
+    x0, y0, x1, y1 = box
+    w = x1 - x0
+    return [(x0 + a * w, y0, x0 + b * w, y1) for a, b in itertools.pairwise(cuts)]
+
+
+def _repair_with_alternatives(
+    rec: RecLine, recognizer: TextRecognizer, mask: np.ndarray, valid: Callable[[str], bool]
+) -> str:
+    """When the best reading fails the check character, try the runner-up at the least certain steps.
+
+    The check character makes one misread digit detectable; the runner-up class at each emitted step
+    is the recogniser's own second opinion, so the repair stays within what the image supports.
+    """
+    text = rec.text
+    if not rec.char_steps:
+        return text
+    scores = np.where(mask[None, :], rec.probs, -1.0)
+    best_fix: tuple[float, str] | None = None
+    order = np.argsort(rec.char_confidences)[:6]
+    for pos in order:
+        step = rec.char_steps[pos]
+        ranked = np.argsort(scores[step])[::-1]
+        for idx in ranked[1:3]:
+            ch = recognizer.alphabet.characters[int(idx)]
+            if not ch or scores[step, idx] <= 0:
+                continue
+            candidate = text[:pos] + ch + text[pos + 1 :]
+            if valid(candidate):
+                p = float(scores[step, idx])
+                if best_fix is None or p > best_fix[0]:
+                    best_fix = (p, candidate)
+    return best_fix[1] if best_fix else text

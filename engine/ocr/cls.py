@@ -1,0 +1,31 @@
+"""PP-OCR text-line angle classifier (0° or 180°): decides whether a warped card is upside down."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+_H, _W = 48, 192
+
+
+class TextAngleClassifier:
+    def __init__(self, session: ort.InferenceSession) -> None:
+        self._session = session
+        self._input_name = session.get_inputs()[0].name
+
+    def upside_down_logit(self, crops_bgr: Sequence[np.ndarray]) -> float:
+        """Sum over crops of log P(180°) - log P(0°): positive means the text is upside down."""
+        if not crops_bgr:
+            return 0.0
+        batch = np.zeros((len(crops_bgr), 3, _H, _W), dtype=np.float32)
+        for row, crop in enumerate(crops_bgr):
+            h, w = crop.shape[:2]
+            target_w = min(_W, max(1, round(_H * w / max(h, 1))))
+            resized = cv2.resize(crop, (target_w, _H), interpolation=cv2.INTER_LINEAR)
+            batch[row, :, :, :target_w] = resized.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+        probs = self._session.run(None, {self._input_name: batch})[0]
+        probs = np.clip(probs, 1e-6, 1.0)
+        return float(np.sum(np.log(probs[:, 1]) - np.log(probs[:, 0])))

@@ -1,0 +1,149 @@
+"""Reads every text line of a warped card and arranges the characters into rows, in card pixels.
+
+Each character keeps the recogniser's time step, so a field's value can be decoded again with the
+field's grammar over exactly the steps that follow its label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine.ocr.det import TextBox
+from engine.ocr.rec import RecLine
+from engine.types import QuadXY
+
+
+@dataclass(frozen=True, slots=True)
+class Glyph:
+    char: str
+    confidence: float
+    x: float  # centre, card pixels
+    line: int  # index into the card's lines
+    step: int  # recogniser time step within that line
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CardLine:
+    box: TextBox  # card pixels
+    rec: RecLine
+
+    @property
+    def y_center(self) -> float:
+        box = self.box.box_xyxy
+        return (box[1] + box[3]) / 2
+
+    @property
+    def height(self) -> float:
+        box = self.box.box_xyxy
+        return box[3] - box[1]
+
+    def x_at(self, fraction: float) -> float:
+        (ltx, _), (rtx, _) = self.box.quad_xy[0], self.box.quad_xy[1]
+        return ltx + fraction * (rtx - ltx)
+
+    def x_of_step(self, step: float) -> float:
+        return self.x_at(step / max(self.rec.steps_used, 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line_ids: tuple[int, ...]  # left to right
+    glyphs: tuple[Glyph, ...]  # left to right
+    y0: float
+    y1: float
+
+    @property
+    def text(self) -> str:
+        return "".join(g.char for g in self.glyphs)
+
+    @property
+    def y_center(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+def crop_line(card_bgr: np.ndarray, quad_xy: QuadXY) -> np.ndarray:
+    """The text line cut out and straightened, padded a little so edge strokes survive."""
+    pts = np.array(quad_xy, dtype=np.float32)
+    width = max(8, round(max(np.linalg.norm(pts[1] - pts[0]), np.linalg.norm(pts[2] - pts[3]))))
+    height = max(8, round(max(np.linalg.norm(pts[3] - pts[0]), np.linalg.norm(pts[2] - pts[1]))))
+    dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(pts, dst)
+    return cv2.warpPerspective(
+        card_bgr, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def glyphs_of(line_id: int, line: CardLine, normalize: Callable[[str], str]) -> list[Glyph]:
+    out: list[Glyph] = []
+    for ch, conf, frac, step in zip(
+        line.rec.text, line.rec.char_confidences, line.rec.char_x_fraction, line.rec.char_steps, strict=True
+    ):
+        for m in normalize(ch):
+            out.append(Glyph(m, conf, line.x_at(frac), line_id, step))
+    return out
+
+
+def group_rows(lines: Sequence[CardLine], normalize: Callable[[str], str]) -> tuple[Row, ...]:
+    """Lines whose vertical extents overlap by more than half the shorter one share a row."""
+    order = sorted(range(len(lines)), key=lambda i: lines[i].y_center)
+    rows: list[list[int]] = []
+    for i in order:
+        y0, y1 = lines[i].box.box_xyxy[1], lines[i].box.box_xyxy[3]
+        placed = False
+        for row in rows:
+            ry0 = min(lines[j].box.box_xyxy[1] for j in row)
+            ry1 = max(lines[j].box.box_xyxy[3] for j in row)
+            overlap = min(y1, ry1) - max(y0, ry0)
+            if overlap > 0.5 * min(y1 - y0, ry1 - ry0):
+                row.append(i)
+                placed = True
+                break
+        if not placed:
+            rows.append([i])
+    result = []
+    for row in rows:
+        row.sort(key=lambda j: lines[j].box.box_xyxy[0])
+        glyphs = [g for j in row for g in glyphs_of(j, lines[j], normalize)]
+        glyphs.sort(key=lambda g: g.x)
+        result.append(
+            Row(
+                line_ids=tuple(row),
+                glyphs=tuple(glyphs),
+                y0=min(lines[j].box.box_xyxy[1] for j in row),
+                y1=max(lines[j].box.box_xyxy[3] for j in row),
+            )
+        )
+    result.sort(key=lambda r: r.y_center)
+    return tuple(result)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelHit:
+    label: str
+    row: int
+    start: int  # glyph index of the label's first character in the row
+    end: int  # one past its last character
+    score: float  # share of the label's characters read as printed
+
+
+def find_label(rows: Sequence[Row], label: str, min_score: float) -> LabelHit | None:
+    """Best window in any row whose characters match the label (in order, allowing misreads)."""
+    best: LabelHit | None = None
+    n = len(label)
+    for r, row in enumerate(rows):
+        text = row.text
+        if label in text:
+            start = text.index(label)
+            return LabelHit(label, r, start, start + n, 1.0)
+        for start in range(0, max(1, len(text) - n + 1)):
+            window = text[start : start + n]
+            if not window:
+                continue
+            score = sum(a == b for a, b in zip(window, label, strict=False)) / n
+            if score >= min_score and (best is None or score > best.score):
+                best = LabelHit(label, r, start, start + len(window), score)
+    return best
