@@ -18,8 +18,12 @@ class TextAngleClassifier:
 
     def upside_down_logit(self, crops_bgr: Sequence[np.ndarray]) -> float:
         """Sum over crops of log P(180°) - log P(0°): positive means the text is upside down."""
+        return float(np.sum(self.upside_down_logits(crops_bgr)))
+
+    def upside_down_logits(self, crops_bgr: Sequence[np.ndarray]) -> np.ndarray:
+        """Per crop, log P(180°) - log P(0°)."""
         if not crops_bgr:
-            return 0.0
+            return np.zeros(0, dtype=np.float32)
         batch = np.zeros((len(crops_bgr), 3, _H, _W), dtype=np.float32)
         for row, crop in enumerate(crops_bgr):
             h, w = crop.shape[:2]
@@ -28,4 +32,4 @@ class TextAngleClassifier:
             batch[row, :, :, :target_w] = resized.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
         probs = self._session.run(None, {self._input_name: batch})[0]
         probs = np.clip(probs, 1e-6, 1.0)
-        return float(np.sum(np.log(probs[:, 1]) - np.log(probs[:, 0])))
+        return np.asarray(np.log(probs[:, 1]) - np.log(probs[:, 0]), dtype=np.float32)

@@ -1,0 +1,120 @@
+"""Text-anchored cue for finding the card: read the printed labels anywhere in the photo and fit the
+card template to where they are. Used when no outline from the geometric cue carries the labels
+(low contrast against the background, most of the border hidden or out of frame)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from engine import layout
+from engine.ocr.cls import TextAngleClassifier
+from engine.ocr.det import TextDetector
+from engine.ocr.rec import TextRecognizer
+from engine.reading import crop_line
+from engine.types import QuadXY, Side
+
+_MAX_LINES = 40
+
+
+def _label_score(text: str, label: str) -> tuple[float, int]:
+    """Best in-order match of `label` in `text`: share of characters read as printed, and where."""
+    if label in text:
+        return 1.0, text.index(label)
+    n = len(label)
+    best = (0.0, -1)
+    for start in range(0, max(1, len(text) - n + 1)):
+        window = text[start : start + n]
+        score = sum(a == b for a, b in zip(window, label, strict=False)) / n
+        if score > best[0]:
+            best = (score, start)
+    return best
+
+
+class AnchorLocator:
+    def __init__(
+        self,
+        detector: TextDetector,
+        recognizer: TextRecognizer,
+        classifier: TextAngleClassifier,
+        normalize: Callable[[str], str],
+        max_side_px: int,
+    ) -> None:
+        self._det = detector
+        self._rec = recognizer
+        self._cls = classifier
+        self._normalize = normalize
+        self._max_side_px = max(max_side_px, 960)
+        self._card_wh = layout.card_size_px(1000)
+
+    def __call__(self, img_bgr: np.ndarray) -> QuadXY | None:
+        h, w = img_bgr.shape[:2]
+        scale = min(1.0, self._max_side_px / max(h, w))
+        small = cv2.resize(img_bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        boxes = sorted(self._det(small, self._max_side_px), key=lambda b: -_length(b.quad_xy))[:_MAX_LINES]
+        if not boxes:
+            return None
+        quads = [_reading_order(b.quad_xy) for b in boxes]
+        crops = [crop_line(small, q) for q in quads]
+        flips = self._cls.upside_down_logits(crops) > 0
+        quads = [(q[2], q[3], q[0], q[1]) if flip else q for q, flip in zip(quads, flips, strict=True)]
+        crops = [cv2.rotate(c, cv2.ROTATE_180) if flip else c for c, flip in zip(crops, flips, strict=True)]
+        recs = self._rec(crops)
+
+        matches: dict[Side, list[tuple[tuple[float, float], tuple[float, float]]]] = {Side.FRONT: [], Side.BACK: []}
+        for quad, rec in zip(quads, recs, strict=True):
+            text = "".join(self._normalize(c) for c in rec.text)
+            if len(text) != len(rec.text):
+                continue  # character positions no longer line up with the text
+            for label in layout.ALL_LABELS:
+                score, start = _label_score(text, label.text)
+                if score < (1.0 if len(label.text) <= 2 else 0.75):
+                    continue
+                fracs = rec.char_x_fraction[start : start + len(label.text)]
+                if not fracs:
+                    continue
+                point = _along(quad, float(np.mean(fracs)))
+                template = layout.mm_to_px(label.center_mm, self._card_wh)
+                matches[label.side].append((template, (point[0] / scale, point[1] / scale)))
+        side = max(matches, key=lambda s: len(matches[s]))
+        pairs = matches[side]
+        if len(pairs) < 2:
+            return None
+        src = np.array([p[0] for p in pairs], dtype=np.float32)
+        dst = np.array([p[1] for p in pairs], dtype=np.float32)
+        matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=12.0 / scale)
+        if matrix is None:
+            return None
+        cw, ch = self._card_wh
+        corners = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], dtype=np.float64)
+        mapped = corners @ matrix[:, :2].T + matrix[:, 2]
+        return (
+            (float(mapped[0, 0]), float(mapped[0, 1])),
+            (float(mapped[1, 0]), float(mapped[1, 1])),
+            (float(mapped[2, 0]), float(mapped[2, 1])),
+            (float(mapped[3, 0]), float(mapped[3, 1])),
+        )
+
+
+def _length(quad: QuadXY) -> float:
+    p = np.array(quad)
+    return float(max(np.linalg.norm(p[1] - p[0]), np.linalg.norm(p[3] - p[0])))
+
+
+def _reading_order(quad: QuadXY) -> QuadXY:
+    """Corners relabelled so lt→rt runs along the box's long side (text reads along it)."""
+    p = np.array(quad)
+    if np.linalg.norm(p[1] - p[0]) >= np.linalg.norm(p[3] - p[0]):
+        return quad
+    # Tall box: the text runs top to bottom; the 0°/180° choice is left to the angle classifier.
+    return (quad[3], quad[0], quad[1], quad[2])
+
+
+def _along(quad: QuadXY, fraction: float) -> tuple[float, float]:
+    p = np.array(quad, dtype=np.float64)
+    start = (p[0] + p[3]) / 2
+    end = (p[1] + p[2]) / 2
+    point = start + fraction * (end - start)
+    return float(point[0]), float(point[1])

@@ -1,0 +1,139 @@
+"""Reads a card given its quad: warp flat, detect text lines, turn upright, recognise, decide the side.
+
+Returns `None` when the straightened region does not carry the permit's printed labels, so the
+orchestrator can try the next candidate quad (another card, a page of text, a wrong outline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine import geometry, layout
+from engine.ocr.cls import TextAngleClassifier
+from engine.ocr.det import TextBox, TextDetector
+from engine.ocr.rec import TextRecognizer
+from engine.reading import CardLine, Row, crop_line, find_label, group_rows
+from engine.types import QuadXY, Side
+
+# Text detection runs on a smaller copy of the flat card: labels stay ~16 px high, twice as fast.
+_DET_MAX_SIDE_PX = 640
+_ORIENT_LINES = 8
+_MIN_LABELS = 2
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CardReading:
+    quad_xy: QuadXY  # in the original image, lt as the card is printed
+    card_bgr: np.ndarray  # upright canonical card
+    card_to_image: np.ndarray  # 3x3 homography, canonical card px -> original image px
+    lines: tuple[CardLine, ...]
+    rows: tuple[Row, ...]
+    side: Side
+    labels_found: int
+
+
+def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:
+    """The side whose printed labels were read, or None when this is not a permit."""
+    text = "".join(r.text for r in rows)
+    if any(word in text for word in layout.FOREIGN_WORDS):
+        return None
+    front = sum(
+        find_label(rows, lab.text, 1.0 if len(lab.text) <= 2 else 0.75) is not None for lab in layout.FRONT_LABELS
+    )
+    back = sum(find_label(rows, lab.text, 0.75) is not None for lab in layout.BACK_LABELS)
+    if max(front, back) < _MIN_LABELS:
+        return None
+    return (Side.FRONT, front) if front > back else (Side.BACK, back)
+
+
+def _rotate_boxes_180(boxes: Sequence[TextBox], size_wh: tuple[int, int]) -> tuple[TextBox, ...]:
+    w, h = size_wh
+
+    def turn(p: tuple[float, float]) -> tuple[float, float]:
+        return (w - p[0], h - p[1])
+
+    out = []
+    for b in boxes:
+        lt, rt, rb, lb = b.quad_xy
+        out.append(TextBox((turn(rb), turn(lb), turn(lt), turn(rt)), b.score))
+    return tuple(out)
+
+
+class CardReader:
+    def __init__(
+        self,
+        detector: TextDetector,
+        recognizer: TextRecognizer,
+        classifier: TextAngleClassifier,
+        normalize: Callable[[str], str],
+        card_width_px: int,
+    ) -> None:
+        self._det = detector
+        self._rec = recognizer
+        self._cls = classifier
+        self._normalize = normalize
+        self.card_size_wh = layout.card_size_px(card_width_px)
+
+    def __call__(self, img_bgr: np.ndarray, quad_xy: QuadXY, timings: dict[str, float]) -> CardReading | None:
+        clock = _Clock(timings)
+        card: np.ndarray = geometry.warp_card(img_bgr, quad_xy, self.card_size_wh)
+        clock.lap("warp")
+        boxes = self._detect(card)
+        clock.lap("detect")
+        if len(boxes) < _MIN_LABELS:
+            return None
+        if self._upside_down(card, boxes):
+            card = cv2.rotate(card, cv2.ROTATE_180)
+            boxes = _rotate_boxes_180(boxes, self.card_size_wh)
+            quad_xy = geometry.rotate_quad_order(quad_xy, 2)
+        clock.lap("orient")
+        recs = self._rec([crop_line(card, b.quad_xy) for b in boxes])
+        lines = tuple(CardLine(b, r) for b, r in zip(boxes, recs, strict=True))
+        rows = group_rows(lines, self._normalize)
+        clock.lap("recognize")
+        decided = side_from_rows(rows)
+        if decided is None:
+            return None
+        side, found = decided
+        card_to_image = np.linalg.inv(geometry.warp_matrix(quad_xy, self.card_size_wh))
+        return CardReading(quad_xy, card, card_to_image, lines, rows, side, found)
+
+    def _detect(self, card_bgr: np.ndarray) -> tuple[TextBox, ...]:
+        boxes = self._det(card_bgr, _DET_MAX_SIDE_PX)
+        # Tall boxes on a flat card are noise (emblem rays, portrait edges): text runs horizontally.
+        return tuple(b for b in boxes if _box_w(b) >= 0.8 * _box_h(b))
+
+    def _upside_down(self, card_bgr: np.ndarray, boxes: Sequence[TextBox]) -> bool:
+        widest = sorted(boxes, key=_box_w, reverse=True)[:_ORIENT_LINES]
+        crops = [crop_line(card_bgr, b.quad_xy) for b in widest]
+        return self._cls.upside_down_logit(crops) > 0.0
+
+
+def _box_w(b: TextBox) -> float:
+    x0, _, x1, _ = b.box_xyxy
+    return x1 - x0
+
+
+def _box_h(b: TextBox) -> float:
+    _, y0, _, y1 = b.box_xyxy
+    return y1 - y0
+
+
+class _Clock:
+    """Adds elapsed milliseconds per stage name into a shared dict (a stage may run several times)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self._timings = timings
+        self._last = self._now()
+
+    def lap(self, stage: str) -> None:
+        now = self._now()
+        self._timings[stage] = self._timings.get(stage, 0.0) + (now - self._last) * 1000.0
+        self._last = now

@@ -1,0 +1,184 @@
+"""The orchestrator: composes the stages it is given; one immutable instance serves every thread."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from engine import geometry, layout, rules, scoring
+from engine.anchor_locate import AnchorLocator
+from engine.card_locate import CardLocator
+from engine.card_reader import CardReader, CardReading
+from engine.config import EngineConfig
+from engine.decode import decode_image
+from engine.errors import CardNotFoundError
+from engine.fields import FieldReader, FieldReading
+from engine.portrait import PortraitStage
+from engine.types import (
+    ZERO_QUAD,
+    CardResult,
+    FieldResult,
+    Portrait,
+    QuadXY,
+    RecognizeOptions,
+    Side,
+    StageTiming,
+)
+
+logger = logging.getLogger(__name__)
+
+# The geometric cue offers a few outlines; reading one costs ~150 ms, so only the best are tried.
+_MAX_QUADS_TRIED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Stages:
+    locator: CardLocator
+    anchors: AnchorLocator
+    reader: CardReader
+    fields: FieldReader
+    portrait: PortraitStage
+
+
+class CardPipeline:
+    def __init__(self, stages: Stages, today: Callable[[], date] = date.today) -> None:
+        self._s = stages
+        self._today = today
+
+    @property
+    def name(self) -> str:
+        return "hmt"
+
+    def recognize(self, image_bytes: bytes, options: RecognizeOptions) -> CardResult:
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        img = decode_image(image_bytes)
+        timings["decode"] = (time.perf_counter() - start) * 1000.0
+        reading = self._find_and_read(img, timings)
+        if reading is None:
+            raise CardNotFoundError("no residence permit found")
+
+        start = time.perf_counter()
+        card_wh = self._s.reader.card_size_wh
+        readings = self._s.fields.read(reading.side, reading.rows, reading.lines, card_wh)
+        timings["fields"] = (time.perf_counter() - start) * 1000.0
+
+        start = time.perf_counter()
+        portrait = self._portrait(reading, options) if reading.side == Side.FRONT else None
+        timings["portrait"] = (time.perf_counter() - start) * 1000.0
+
+        start = time.perf_counter()
+        fields = self._score_fields(reading, readings)
+        size_wh = (img.shape[1], img.shape[0])
+        completeness = scoring.completeness_from_quad(reading.quad_xy, size_wh, self._content_quads(reading))
+        face_missing = reading.side == Side.FRONT and (portrait is None or not portrait.face_found)
+        code = scoring.result_code(fields, completeness, face_missing, options)
+        timings["score"] = (time.perf_counter() - start) * 1000.0
+        return CardResult(
+            side=reading.side,
+            fields=tuple(fields),
+            card_quad_xy=reading.quad_xy,
+            completeness=completeness,
+            result_code=code,
+            portrait=portrait,
+            timings=tuple(StageTiming(k, round(v, 2)) for k, v in timings.items()),
+        )
+
+    # -- finding the card ---------------------------------------------------------------------
+    def _find_and_read(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
+        start = time.perf_counter()
+        candidates = [c for c in self._s.locator(img) if c.score >= self._s.locator.min_score]
+        timings["locate"] = (time.perf_counter() - start) * 1000.0
+        for candidate in candidates[:_MAX_QUADS_TRIED]:
+            reading = self._s.reader(img, candidate.quad_xy, timings)
+            if reading is not None:
+                return reading
+        # No outline carried the permit's labels: find the labels in the whole photo instead.
+        start = time.perf_counter()
+        quad = self._s.anchors(img)
+        timings["anchor_locate"] = (time.perf_counter() - start) * 1000.0
+        if quad is None:
+            return None
+        refined = self._s.locator.refine_quad(img, quad)
+        for attempt in (refined, quad):
+            reading = self._s.reader(img, attempt, timings)
+            if reading is not None:
+                return reading
+        return None
+
+    # -- fields and scores --------------------------------------------------------------------
+    def _to_image_quad(self, reading: CardReading, box_xyxy: tuple[float, float, float, float] | None) -> QuadXY:
+        if box_xyxy is None:
+            return ZERO_QUAD
+        return geometry.unwarp_quad(reading.card_to_image, geometry.xyxy_to_quad(box_xyxy))
+
+    def _score_fields(self, reading: CardReading, readings: Sequence[FieldReading]) -> list[FieldResult]:
+        texts = {r.name: r.text for r in readings}
+        logic = rules.check_side_fields(int(reading.side), texts, self._today())
+        out = []
+        for r in readings:
+            quality = 0.0
+            if r.text and r.box_xyxy is not None:
+                cues = scoring.crop_quality_cues(_crop(reading.card_bgr, r.box_xyxy))
+                quality = scoring.quality_from_cues(r.confidence, cues)
+            out.append(
+                FieldResult(
+                    name=r.name,
+                    text=r.text,
+                    quality=scoring.round_quality(quality),
+                    quad_xy=self._to_image_quad(reading, r.box_xyxy),
+                    logic=logic.get(r.name, 0),
+                )
+            )
+        return out
+
+    def _content_quads(self, reading: CardReading) -> list[QuadXY]:
+        box_mm = layout.FRONT_CONTENT_MM_XYXY if reading.side == Side.FRONT else layout.BACK_CONTENT_MM_XYXY
+        box_px = layout.mm_box_to_px(box_mm, self._s.reader.card_size_wh)
+        return [self._to_image_quad(reading, (box_px[0], box_px[1], box_px[2], box_px[3]))]
+
+    def _portrait(self, reading: CardReading, options: RecognizeOptions) -> Portrait:
+        region = layout.mm_box_to_px(layout.PORTRAIT_MM_XYXY, self._s.reader.card_size_wh)
+        region_xyxy = (region[0], region[1], region[2], region[3])
+        crop = self._s.portrait(reading.card_bgr, region_xyxy)
+        return Portrait(
+            quad_xy=self._to_image_quad(reading, tuple(float(v) for v in region_xyxy)),  # type: ignore[arg-type]
+            face_found=crop.face_found,
+            jpeg=crop.jpeg if options.return_portrait and crop.face_found else None,
+            face_score=crop.face_score,
+        )
+
+
+def _crop(card_bgr: np.ndarray, box_xyxy: tuple[float, float, float, float]) -> np.ndarray:
+    h, w = card_bgr.shape[:2]
+    x0, y0, x1, y1 = (round(v) for v in box_xyxy)
+    x0, x1 = max(0, x0), min(w, max(x1, x0 + 1))
+    y0, y1 = max(0, y0), min(h, max(y1, y0 + 1))
+    return card_bgr[y0:y1, x0:x1]
+
+
+def build_pipeline(config: EngineConfig) -> CardPipeline:
+    from engine.normalize import normalize_text
+    from engine.ocr.cls import TextAngleClassifier
+    from engine.ocr.det import TextDetector
+    from engine.ocr.rec import TextRecognizer
+    from engine.onnx_session import shared_session
+
+    detector = TextDetector(shared_session("text_det", config))
+    recognizer = TextRecognizer(shared_session("text_rec", config))
+    classifier = TextAngleClassifier(shared_session("text_cls", config))
+    reader = CardReader(detector, recognizer, classifier, normalize_text, config.card_width_px)
+    stages = Stages(
+        locator=CardLocator(),
+        anchors=AnchorLocator(detector, recognizer, classifier, normalize_text, config.find_max_side_px),
+        reader=reader,
+        fields=FieldReader(recognizer, normalize_text),
+        portrait=PortraitStage(),
+    )
+    logger.info("hmt engine ready (device=%s)", config.device)
+    return CardPipeline(stages)
