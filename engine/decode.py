@@ -33,12 +33,19 @@ def _header(image_bytes: bytes) -> tuple[tuple[int, int], int]:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(image_bytes)) as im:
                 size = im.size
-                orientation = int(im.getexif().get(_EXIF_ORIENTATION, 1))
+                orientation = _orientation(im)
     except Image.DecompressionBombError as exc:
         raise ImageSizeError("declared image size is far beyond the limit") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise UnsupportedImageError("not a decodable image") from exc
     return size, orientation
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        return int(im.getexif().get(_EXIF_ORIENTATION, 1))
+    except (OSError, ValueError, SyntaxError, TypeError):
+        return 1  # unreadable metadata: the pixels may still be fine
 
 
 def decode_image(image_bytes: bytes) -> np.ndarray:
