@@ -1,0 +1,57 @@
+"""The service's one settings class (environment prefix `HMTOCR_`), turned into plain `EngineConfig`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine.config import EngineConfig
+
+MiB = 1024 * 1024
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HMTOCR_", extra="ignore")
+
+    # engine
+    engine: str = Field(default="hmt", description="engine name for engine.factory.build_engine: hmt | baseline")
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    device_id: int = 0
+    intra_op_threads: int = Field(default=1, ge=0, description="onnxruntime threads per engine call")
+    engine_threads: int = Field(default=0, ge=0, description="requests recognised at once; 0: one per core")
+    queue_size: int = Field(default=8, ge=0, description="requests waiting for a thread before refusing")
+
+    # limits
+    max_image_bytes: int = Field(default=10 * MiB, gt=0, description="decoded image; larger -> 413")
+    # The body limit leaves room for an encrypted image (Base64 is 4/3 of the file) and form overhead.
+    max_body_bytes: int = Field(default=14 * MiB, gt=0, description="request body; larger -> 413 while streaming")
+
+    # authentication and keys
+    api_keys: str = Field(default="", description="key:secret[,key:secret...]")
+    keys_file: Path | None = None
+    generated_keys_file: Path = Path("var/keys.json")
+    state_db: Path = Path("var/hmtocr-state.sqlite3")
+    clock_skew_s: int = Field(default=300, ge=0)
+    single_use_max_age_s: int = Field(default=86400, gt=0)
+
+    @property
+    def resolved_engine_threads(self) -> int:
+        return self.engine_threads or _cores()
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(
+            device=self.device,
+            device_id=self.device_id,
+            intra_op_threads=self.intra_op_threads,
+        )
