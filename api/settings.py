@@ -14,6 +14,11 @@ from engine.config import EngineConfig
 MiB = 1024 * 1024
 
 
+def _xdg(variable: str, fallback: str) -> Path:
+    base = os.environ.get(variable)
+    return (Path(base) if base else Path.home() / fallback) / "hmtocr"
+
+
 def _cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -40,8 +45,9 @@ class Settings(BaseSettings):
     # authentication and keys
     api_keys: str = Field(default="", description="key:secret[,key:secret...]")
     keys_file: Path | None = None
-    generated_keys_file: Path = Path("var/keys.json")
-    state_db: Path = Path("var/hmtocr-state.sqlite3")
+    # Outside the checkout, so a generated secret can never be committed by accident.
+    generated_keys_file: Path = Field(default_factory=lambda: _xdg("XDG_CONFIG_HOME", ".config") / "keys.json")
+    state_db: Path = Field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "state.sqlite3")
     clock_skew_s: int = Field(default=300, ge=0)
     single_use_max_age_s: int = Field(default=86400, gt=0)
 
