@@ -20,7 +20,7 @@ from engine.reading import CardLine, Row, crop_line, find_label, group_rows
 from engine.types import QuadXY, Side
 
 # Text detection runs on a smaller copy of the flat card: labels stay ~16 px high, twice as fast.
-_DET_MAX_SIDE_PX = 640
+_DET_MAX_SIDE_PX = 512
 _ORIENT_LINES = 8
 _MIN_LABELS = 2
 

@@ -47,7 +47,7 @@ class Stages:
 
 class CardPipeline:
     def __init__(self, stages: Stages, today: Callable[[], date] = date.today) -> None:
-        self._s = stages
+        self.stages = stages
         self._today = today
 
     @property
@@ -64,8 +64,8 @@ class CardPipeline:
             raise CardNotFoundError("no residence permit found")
 
         start = time.perf_counter()
-        card_wh = self._s.reader.card_size_wh
-        readings = self._s.fields.read(reading.side, reading.rows, reading.lines, card_wh)
+        card_wh = self.stages.reader.card_size_wh
+        readings = self.stages.fields.read(reading.side, reading.rows, reading.lines, card_wh)
         timings["fields"] = (time.perf_counter() - start) * 1000.0
 
         start = time.perf_counter()
@@ -92,21 +92,21 @@ class CardPipeline:
     # -- finding the card ---------------------------------------------------------------------
     def _find_and_read(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
         start = time.perf_counter()
-        candidates = [c for c in self._s.locator(img) if c.score >= self._s.locator.min_score]
+        candidates = [c for c in self.stages.locator(img) if c.score >= self.stages.locator.min_score]
         timings["locate"] = (time.perf_counter() - start) * 1000.0
         for candidate in candidates[:_MAX_QUADS_TRIED]:
-            reading = self._s.reader(img, candidate.quad_xy, timings)
+            reading = self.stages.reader(img, candidate.quad_xy, timings)
             if reading is not None:
                 return reading
         # No outline carried the permit's labels: find the labels in the whole photo instead.
         start = time.perf_counter()
-        quad = self._s.anchors(img)
+        quad = self.stages.anchors(img)
         timings["anchor_locate"] = (time.perf_counter() - start) * 1000.0
         if quad is None:
             return None
-        refined = self._s.locator.refine_quad(img, quad)
+        refined = self.stages.locator.refine_quad(img, quad)
         for attempt in (refined, quad):
-            reading = self._s.reader(img, attempt, timings)
+            reading = self.stages.reader(img, attempt, timings)
             if reading is not None:
                 return reading
         return None
@@ -139,13 +139,13 @@ class CardPipeline:
 
     def _content_quads(self, reading: CardReading) -> list[QuadXY]:
         box_mm = layout.FRONT_CONTENT_MM_XYXY if reading.side == Side.FRONT else layout.BACK_CONTENT_MM_XYXY
-        box_px = layout.mm_box_to_px(box_mm, self._s.reader.card_size_wh)
+        box_px = layout.mm_box_to_px(box_mm, self.stages.reader.card_size_wh)
         return [self._to_image_quad(reading, (box_px[0], box_px[1], box_px[2], box_px[3]))]
 
     def _portrait(self, reading: CardReading, options: RecognizeOptions) -> Portrait:
-        region = layout.mm_box_to_px(layout.PORTRAIT_MM_XYXY, self._s.reader.card_size_wh)
+        region = layout.mm_box_to_px(layout.PORTRAIT_MM_XYXY, self.stages.reader.card_size_wh)
         region_xyxy = (region[0], region[1], region[2], region[3])
-        crop = self._s.portrait(reading.card_bgr, region_xyxy)
+        crop = self.stages.portrait(reading.card_bgr, region_xyxy)
         return Portrait(
             quad_xy=self._to_image_quad(reading, tuple(float(v) for v in region_xyxy)),  # type: ignore[arg-type]
             face_found=crop.face_found,
@@ -166,11 +166,13 @@ def build_pipeline(config: EngineConfig) -> CardPipeline:
     from engine.normalize import normalize_text
     from engine.ocr.cls import TextAngleClassifier
     from engine.ocr.det import TextDetector
-    from engine.ocr.rec import TextRecognizer
-    from engine.onnx_session import shared_session
+    from engine.ocr.rec import CPU_WIDTH_BUCKET_PX, GPU_WIDTH_BUCKET_PX, TextRecognizer
+    from engine.onnx_session import active_provider, shared_session
 
     detector = TextDetector(shared_session("text_det", config))
-    recognizer = TextRecognizer(shared_session("text_rec", config))
+    rec_session = shared_session("text_rec", config)
+    on_gpu = active_provider(rec_session) != "CPUExecutionProvider"
+    recognizer = TextRecognizer(rec_session, GPU_WIDTH_BUCKET_PX if on_gpu else CPU_WIDTH_BUCKET_PX)
     classifier = TextAngleClassifier(shared_session("text_cls", config))
     reader = CardReader(detector, recognizer, classifier, normalize_text, config.card_width_px)
     stages = Stages(

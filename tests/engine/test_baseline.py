@@ -35,7 +35,8 @@ def line(text: str, x: float, y: float, w: float = 300, h: float = 30, score: fl
 
 
 FRONT_LINES = [
-    line("姓名", 60, 60, 60), line("陈美玲", 140, 62, 120),
+    line("姓名", 60, 60, 60),
+    line("陈美玲", 140, 62, 120),
     line("性別 女", 60, 120),
     line("出生 1997年6 月02日", 60, 180),
     line("住址 广东省深圳市福田区", 60, 240, score=0.9),
@@ -43,8 +44,10 @@ FRONT_LINES = [
     line("公民身份號碼 830000199706020042", 60, 500, 500),
 ]
 BACK_LINES = [
-    line("中华人民共和国", 300, 60), line("港澳台居民居住证", 260, 130),
-    line("签發機關", 150, 330, 120), line("深圳市公安局福田分局", 300, 332),
+    line("中华人民共和国", 300, 60),
+    line("港澳台居民居住证", 260, 130),
+    line("签發機關", 150, 330, 120),
+    line("深圳市公安局福田分局", 300, 332),
     line("有效期限 2019．09．01－2024.09.01", 150, 390, 500),
     line("通行证号码 H12345678", 150, 450),
     line("签发次数 1", 150, 510),
@@ -53,8 +56,14 @@ BACK_LINES = [
 
 @pytest.mark.parametrize(
     ("number", "ok"),
-    [("830000199706020042", True), ("830000199706020043", False), ("81000019900101003X", False),
-     ("8300001997060200", False), ("", False), ("11010519491231002X", True)],
+    [
+        ("830000199706020042", True),
+        ("830000199706020043", False),
+        ("81000019900101003X", False),
+        ("8300001997060200", False),
+        ("", False),
+        ("11010519491231002X", True),
+    ],
 )
 def test_id_checksum(number: str, ok: bool) -> None:
     assert id_checksum_ok(number) is ok
@@ -71,8 +80,13 @@ def test_parse_front_from_lines() -> None:
     assert detect_side(rows) == Side.FRONT
     f = parse_front(rows)
     assert {k: v.text for k, v in f.items()} == {
-        "name": "陈美玲", "gender": "女", "birth_year": "1997", "birth_month": "6", "birth_day": "2",
-        "address": "广东省深圳市福田区福华路100号", "idcard_number": "830000199706020042",
+        "name": "陈美玲",
+        "gender": "女",
+        "birth_year": "1997",
+        "birth_month": "6",
+        "birth_day": "2",
+        "address": "广东省深圳市福田区福华路100号",
+        "idcard_number": "830000199706020042",
     }
     assert f["address"].quality == 0.8  # the weakest line of the field
     assert f["idcard_number"].logic == 0
@@ -89,8 +103,11 @@ def test_parse_back_from_lines() -> None:
     assert detect_side(rows) == Side.BACK
     f = parse_back(rows)
     assert {k: v.text for k, v in f.items()} == {
-        "issued_by": "深圳市公安局福田分局", "valid_date_start": "20190901", "valid_date_end": "20240901",
-        "eep_number": "H12345678", "issue_count": "01",
+        "issued_by": "深圳市公安局福田分局",
+        "valid_date_start": "20190901",
+        "valid_date_end": "20240901",
+        "eep_number": "H12345678",
+        "issue_count": "01",
     }
 
 
@@ -103,8 +120,11 @@ def test_long_term_validity_and_taiwan_pass() -> None:
 
 @pytest.mark.parametrize(
     "texts",
-    [["发票", "金额 100 元"], ["姓名 张三", "民族 汉", "性别 男", "公民身份号码 110105194912310029"],
-     ["中华人民共和国", "居民身份证", "签发机关 北京市公安局"]],
+    [
+        ["发票", "金额 100 元"],
+        ["姓名 张三", "民族 汉", "性别 男", "公民身份号码 110105194912310029"],
+        ["中华人民共和国", "居民身份证", "签发机关 北京市公安局"],
+    ],
 )
 def test_non_permits_are_not_found(texts: list[str]) -> None:
     rows = group_rows([line(t, 50, 60 * i + 50) for i, t in enumerate(texts)])
@@ -169,11 +189,16 @@ def test_engine_errors_for_bad_images(engine: BaselineEngine) -> None:
 def test_engine_reads_a_rendered_front(engine: BaselineEngine) -> None:
     card: CardEngine = engine
     assert card.name == "baseline"
-    data = render([
-        ((60, 60), "姓名  陈美玲"), ((60, 120), "性别  女"), ((60, 180), "出生  1997 年 6 月 2 日"),
-        ((60, 240), "住址  广东省深圳市福田区"), ((130, 285), "福华路100号"),
-        ((60, 500), "公民身份号码   830000199706020042"),
-    ])
+    data = render(
+        [
+            ((60, 60), "姓名  陈美玲"),
+            ((60, 120), "性别  女"),
+            ((60, 180), "出生  1997 年 6 月 2 日"),
+            ((60, 240), "住址  广东省深圳市福田区"),
+            ((130, 285), "福华路100号"),
+            ((60, 500), "公民身份号码   830000199706020042"),
+        ]
+    )
     result = engine.recognize(data, RecognizeOptions(return_portrait=True))
     assert result.side == Side.FRONT
     idf = result.field("idcard_number")
@@ -185,5 +210,11 @@ def test_engine_reads_a_rendered_front(engine: BaselineEngine) -> None:
     assert result.card_quad_xy == ZERO_QUAD and result.completeness == 0 and result.portrait is None
     assert [t.stage for t in result.timings] == ["decode", "ocr", "parse"]
     assert {f.name for f in result.fields} == {
-        "name", "gender", "birth_year", "birth_month", "birth_day", "address", "idcard_number",
+        "name",
+        "gender",
+        "birth_year",
+        "birth_month",
+        "birth_day",
+        "address",
+        "idcard_number",
     }
