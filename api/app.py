@@ -226,6 +226,8 @@ def create_app(settings: Settings | None = None, *, engine: CardEngine | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not logging.getLogger().handlers:  # a worker process started by uvicorn --workers
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         keys, generated = resolve_keys(settings)
         if generated:
             log.warning("no API keys configured: using the generated key file %s", generated)
