@@ -91,7 +91,10 @@ class CardReader:
             boxes = _rotate_boxes_180(boxes, self.card_size_wh)
             quad_xy = geometry.rotate_quad_order(quad_xy, 2)
         clock.lap("orient")
-        recs = self._rec([crop_line(card, b.quad_xy) for b in boxes])
+        card_to_image = np.linalg.inv(geometry.warp_matrix(quad_xy, self.card_size_wh))
+        # Lines are cut from the original photo, not the flat card: one resampling instead of two
+        # keeps small print (a card far from the camera) legible.
+        recs = self._rec([crop_line(img_bgr, geometry.unwarp_quad(card_to_image, b.quad_xy)) for b in boxes])
         lines = tuple(CardLine(b, r) for b, r in zip(boxes, recs, strict=True))
         rows = group_rows(lines, self._normalize)
         clock.lap("recognize")
@@ -99,7 +102,6 @@ class CardReader:
         if decided is None:
             return None
         side, found = decided
-        card_to_image = np.linalg.inv(geometry.warp_matrix(quad_xy, self.card_size_wh))
         return CardReading(quad_xy, card, card_to_image, lines, rows, side, found)
 
     def _detect(self, card_bgr: np.ndarray) -> tuple[TextBox, ...]:

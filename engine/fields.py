@@ -316,7 +316,7 @@ def _split_birth(birth: _Decoded) -> list[FieldReading]:
 
 
 def _split_validity(validity: _Decoded) -> list[FieldReading]:
-    m = re.search(r"(\d{4})\.?(\d{2})\.?(\d{2})-+(\d{4}\.?\d{2}\.?\d{2}|长期)", validity.text)
+    m = re.search(r"(\d{4})\.?(\d{2})\.?(\d{2})-*(\d{4}\.?\d{2}\.?\d{2}|长期)", validity.text)
     start = end = ""
     if m:
         start = m.group(1) + m.group(2) + m.group(3)
