@@ -48,6 +48,10 @@ __all__ = ["CARD_ASPECT", "CardLocator", "QuadCandidate", "orient_long_side_top"
 CARD_ASPECT = 85.6 / 54.0  # ISO/IEC 7810 ID-1
 
 F32 = NDArray[np.float32]
+_MIN_EDGE = 40.0  # weakest summed Sobel response taken as an edge point
+_UNSEEN_SUPPORT = 0.6  # support credited to a side that lies out of frame
+_TEXT_EDGE = 60.0  # Sobel lightness response counted as printed detail inside the card
+_CHROMA_WEIGHT = 2.0  # chroma differences count more than lightness ones (shadows change lightness)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +74,7 @@ class _Work:
     scale: float  # working px = original px * scale
     size_wh: tuple[int, int]
     gray: NDArray[np.uint8]
-    lab: NDArray[np.uint8]
+    ycc: NDArray[np.uint8]  # YCrCb of the blurred working copy
     gx: F32  # (h, w, 3) Sobel x of L, a, b
     gy: F32
 
@@ -95,19 +99,20 @@ def _prepare(img_bgr: NDArray[np.uint8], max_side_px: int) -> _Work:
         img_bgr = _u8(cv2.cvtColor(img_bgr, cv2.COLOR_GRAY2BGR))
     h, w = img_bgr.shape[:2]
     scale = min(1.0, max_side_px / float(max(h, w)))
-    small = (
-        cv2.resize(img_bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-        if scale < 1.0 else img_bgr
-    )
+    src = img_bgr
+    while max(src.shape[:2]) >= 2 * max_side_px:
+        hh, ww = src.shape[:2]  # exact halving with INTER_AREA is fast and anti-aliased
+        src = _u8(cv2.resize(src, (ww // 2, hh // 2), interpolation=cv2.INTER_AREA))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = _u8(cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)) if scale < 1.0 else src
     small = _u8(cv2.GaussianBlur(small, (3, 3), 0))
-    lab = _u8(cv2.cvtColor(small, cv2.COLOR_BGR2LAB))
-    labf = lab.astype(np.float32)
-    labf[:, :, 1:] *= 1.5  # chroma differences count a bit more than lightness ones
-    gx = _f32(cv2.Sobel(labf, cv2.CV_32F, 1, 0, ksize=3))
-    gy = _f32(cv2.Sobel(labf, cv2.CV_32F, 0, 1, ksize=3))
-    gray = _u8(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+    ycc = _u8(cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb))
+    yccf = ycc.astype(np.float32)
+    yccf[:, :, 1:] *= _CHROMA_WEIGHT
+    gx = _f32(cv2.Sobel(yccf, cv2.CV_32F, 1, 0, ksize=3))
+    gy = _f32(cv2.Sobel(yccf, cv2.CV_32F, 0, 1, ksize=3))
     sh, sw = small.shape[:2]
-    return _Work(scale, (sw, sh), gray, lab, gx, gy)
+    return _Work(scale, (sw, sh), _u8(ycc[:, :, 0].copy()), ycc, gx, gy)
 
 
 # ---------------------------------------------------------------- rough candidates
@@ -188,10 +193,13 @@ def _roughly_parallel(d1: FloatArray, d2: FloatArray, max_deg: float = 25.0) -> 
 def _contour_quads(mask: NDArray[np.uint8], min_area: float, size_wh: tuple[int, int]) -> list[FloatArray]:
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     out: list[FloatArray] = []
-    for c in sorted(contours, key=cv2.contourArea, reverse=True)[:4]:
-        if cv2.contourArea(c) < min_area:
+    for c in sorted(contours, key=cv2.contourArea, reverse=True)[:8]:
+        area = cv2.contourArea(c)
+        if area < min_area:
             break
         hull = cv2.convexHull(c)
+        if area < 0.6 * cv2.contourArea(hull):  # ragged blob: not a card outline
+            continue
         peri = cv2.arcLength(hull, True)
         for eps in (0.012, 0.03):
             poly = cv2.approxPolyDP(hull, eps * peri, True).reshape(-1, 2).astype(np.float64)
@@ -206,16 +214,16 @@ def _contour_quads(mask: NDArray[np.uint8], min_area: float, size_wh: tuple[int,
 
 
 def _seg_masks(work: _Work) -> list[tuple[str, NDArray[np.uint8]]]:
-    lab = work.lab
+    lab = work.ycc
     h, w = lab.shape[:2]
     b = max(2, round(0.03 * min(h, w)))
     border = np.concatenate(
         [lab[:b].reshape(-1, 3), lab[-b:].reshape(-1, 3), lab[:, :b].reshape(-1, 3), lab[:, -b:].reshape(-1, 3)]
     ).astype(np.float32)
     med = np.median(border, axis=0)
-    diff = lab.astype(np.float32) - med
-    diff[:, :, 1:] *= 1.5
-    dist = np.sqrt((diff * diff).sum(axis=2))
+    diff = cv2.absdiff(lab, np.full_like(lab, med.astype(np.uint8)))
+    wts = np.array([[1.0, _CHROMA_WEIGHT, _CHROMA_WEIGHT]], dtype=np.float32)
+    dist = _f32(cv2.transform(diff, wts))  # L1 colour distance from the border colour
     dist_u8 = _u8(np.clip(dist * (255.0 / max(float(dist.max()), 1e-6)), 0, 255))
     k = max(3, (min(h, w) // 80) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
@@ -240,13 +248,14 @@ def _edge_mask(work: _Work) -> NDArray[np.uint8]:
     return _u8(cv2.dilate(edges, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)), iterations=2))
 
 
-def _hough_quads(work: _Work, max_lines: int = 10) -> list[FloatArray]:
+def _hough_quads(work: _Work, max_lines: int = 12) -> list[FloatArray]:
     """Quads from two pairs of roughly parallel long lines."""
     w, h = work.size_wh
     edges = cv2.Canny(work.gray, 25, 60)
-    min_len = 0.15 * min(w, h)
-    segs = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=int(min_len * 0.5),
-                           minLineLength=min_len, maxLineGap=max(3.0, 0.01 * max(w, h)))
+    min_len = 0.08 * min(w, h)
+    # few gaps allowed: rows of text are dotted lines, card sides are continuous
+    segs = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=int(min_len * 0.8),
+                           minLineLength=min_len, maxLineGap=2.0)
     if segs is None:
         return []
     segs = segs.reshape(-1, 4).astype(np.float64)
@@ -265,7 +274,7 @@ def _hough_quads(work: _Work, max_lines: int = 10) -> list[FloatArray]:
             if dt < math.radians(4):
                 rr = rho if abs(ln[0] - theta) < math.pi / 2 else -rho
                 if abs(ln[1] - rr) < 0.02 * max(w, h):
-                    ln[2] += lens[i]
+                    ln[2] += 0.5 * lens[i]
                     break
         else:
             lines.append([theta, rho, float(lens[i])])
@@ -307,7 +316,7 @@ def _hough_quads(work: _Work, max_lines: int = 10) -> list[FloatArray]:
             if not is_convex(q):
                 continue
             ar = quad_area(q)
-            if ar < 0.08 * img_area or ar > 1.6 * img_area:
+            if ar < 0.012 * img_area or ar > 1.6 * img_area:
                 continue
             if abs(math.log(quad_aspect(q) / CARD_ASPECT)) > 0.45:
                 continue
@@ -326,128 +335,129 @@ def _line_cross(l1: list[float], l2: list[float]) -> tuple[float, float] | None:
 # ---------------------------------------------------------------- refinement
 
 
-def _side_samples(
-    work: _Work, p0: FloatArray, p1: FloatArray, inward: FloatArray, radius: float, n_samples: int,
-    polarity: int,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Edge points across one side: (points (k, 2), strengths (k,), visible mask of all samples).
-
-    `inward` is the unit normal pointing into the card; `polarity` +1 when the card is lighter
-    than its surroundings (lightness must rise going inward), -1 when darker, 0 when unknown.
-    """
-    w, h = work.size_wh
-    d = p1 - p0
-    nrm = inward
-    ts = np.linspace(0.12, 0.88, n_samples)
-    base = p0[None, :] + ts[:, None] * d[None, :]  # (n, 2)
-    offs = np.arange(-math.ceil(radius), math.ceil(radius) + 1, dtype=np.float64)
-    pos = base[:, None, :] + offs[None, :, None] * nrm[None, None, :]  # (n, m, 2)
-    mx = pos[:, :, 0].astype(np.float32)
-    my = pos[:, :, 1].astype(np.float32)
-    gx = cv2.remap(work.gx, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    gy = cv2.remap(work.gy, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    g = gx * np.float32(nrm[0]) + gy * np.float32(nrm[1])  # (n, m, 3) derivative going inward
-    if polarity != 0:
-        proj = np.maximum(g[:, :, 0] * np.float32(polarity), 0) + 0.5 * np.abs(g[:, :, 1:]).sum(axis=2)
-    else:
-        proj = np.abs(g).sum(axis=2)
-    inside = (pos[:, :, 0] >= 2) & (pos[:, :, 0] <= w - 3) & (pos[:, :, 1] >= 2) & (pos[:, :, 1] <= h - 3)
-    proj = np.where(inside, proj, 0.0)
-    base_vis = (base[:, 0] >= -0.5) & (base[:, 0] <= w - 0.5) & (base[:, 1] >= -0.5) & (base[:, 1] <= h - 0.5)
-    base_in = (base[:, 0] >= 2) & (base[:, 0] <= w - 3) & (base[:, 1] >= 2) & (base[:, 1] <= h - 3)
-    j = np.argmax(proj, axis=1)
-    best = proj[np.arange(len(j)), j]
-    # sub-pixel peak
-    jl = np.clip(j - 1, 0, len(offs) - 1)
-    jr = np.clip(j + 1, 0, len(offs) - 1)
-    vl = proj[np.arange(len(j)), jl]
-    vr = proj[np.arange(len(j)), jr]
-    den = vl - 2 * best + vr
-    frac = np.where(np.abs(den) > 1e-6, 0.5 * (vl - vr) / np.where(np.abs(den) > 1e-6, den, 1.0), 0.0)
-    frac = np.clip(frac, -0.5, 0.5)
-    off = offs[j] + frac
-    pts = base + off[:, None] * nrm[None, :]
-    ok = (best > 40.0) & base_in & (j > 0) & (j < len(offs) - 1)
-    return pts[ok], best[ok], base_vis.astype(np.float64)
+def _inward_normals(quad: FloatArray) -> FloatArray:
+    """(4, 2) unit normals of the sides lt-rt, rt-rb, rb-lb, lb-lt pointing into the quad."""
+    d = np.roll(quad, -1, axis=0) - quad
+    n = np.stack([-d[:, 1], d[:, 0]], axis=1) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
+    sign = np.sign(((quad.mean(axis=0) - quad) * n).sum(axis=1))
+    return np.asarray(n * np.where(sign == 0, 1.0, sign)[:, None], dtype=np.float64)
 
 
-def _inward_normals(quad: FloatArray) -> list[FloatArray]:
-    c = quad.mean(axis=0)
-    out = []
-    for i in range(4):
-        d = quad[(i + 1) % 4] - quad[i]
-        n = np.array([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-9)
-        if float(np.dot(c - quad[i], n)) < 0:
-            n = -n
-        out.append(n)
-    return out
-
-
-def _polarity(work: _Work, quad: FloatArray, inward: list[FloatArray], depth: float) -> int:
-    """+1 when the card looks lighter than just outside it, -1 darker, 0 unclear."""
-    ins, outs = [], []
+def _polarity(work: _Work, quad: FloatArray, inward: FloatArray, depth: float) -> NDArray[np.int64]:
+    """Per side: +1 when the card is lighter than just outside that side, -1 darker, 0 unclear."""
     ts = np.linspace(0.15, 0.85, 12)
-    for i in range(4):
-        base = quad[i][None, :] + ts[:, None] * (quad[(i + 1) % 4] - quad[i])[None, :]
-        ins.append(base + depth * inward[i])
-        outs.append(base - depth * inward[i])
-    pi, po = np.concatenate(ins), np.concatenate(outs)
+    d = np.roll(quad, -1, axis=0) - quad
+    base = quad[:, None, :] + ts[None, :, None] * d[:, None, :]  # (4, 12, 2)
+    pi = base + depth * inward[:, None, :]
+    po = base - depth * inward[:, None, :]
     w, h = work.size_wh
-    ok = (po[:, 0] >= 0) & (po[:, 0] < w) & (po[:, 1] >= 0) & (po[:, 1] < h)
-    ok &= (pi[:, 0] >= 0) & (pi[:, 0] < w) & (pi[:, 1] >= 0) & (pi[:, 1] < h)
-    if ok.sum() < 8:
-        return 0
-    li = work.lab[pi[ok, 1].astype(int), pi[ok, 0].astype(int), 0].astype(np.float64)
-    lo = work.lab[po[ok, 1].astype(int), po[ok, 0].astype(int), 0].astype(np.float64)
-    diff = float(np.median(li - lo))
-    return 1 if diff > 12 else -1 if diff < -12 else 0
+    pol = np.zeros(4, dtype=np.int64)
+    for i in range(4):
+        a, b = pi[i], po[i]
+        ok = (b[:, 0] >= 0) & (b[:, 0] < w) & (b[:, 1] >= 0) & (b[:, 1] < h)
+        ok &= (a[:, 0] >= 0) & (a[:, 0] < w) & (a[:, 1] >= 0) & (a[:, 1] < h)
+        if ok.sum() < 4:
+            continue
+        li = work.ycc[a[ok, 1].astype(int), a[ok, 0].astype(int), 0].astype(np.float64)
+        lo = work.ycc[b[ok, 1].astype(int), b[ok, 0].astype(int), 0].astype(np.float64)
+        diff = float(np.median(li - lo))
+        pol[i] = 1 if diff > 12 else -1 if diff < -12 else 0
+    return pol
 
 
 def _refine_once(
-    work: _Work, quad: FloatArray, radius: float, n_samples: int = 28, polarity: int | None = None
+    work: _Work, quad: FloatArray, radius: float, n_samples: int = 28,
+    polarity: NDArray[np.int64] | None = None,
 ) -> _Refined:
-    lines: list[tuple[FloatArray, FloatArray]] = []
-    support = np.zeros(4)
-    strengths: list[float] = []
+    """Fit a line to the strongest edge across each side (within `radius`) and intersect them."""
+    w, h = work.size_wh
     inward = _inward_normals(quad)
     if polarity is None:
         polarity = _polarity(work, quad, inward, radius + 3.0)
+    ts = np.linspace(0.12, 0.88, n_samples)
+    d = np.roll(quad, -1, axis=0) - quad
+    base = quad[:, None, :] + ts[None, :, None] * d[:, None, :]  # (4, n, 2)
+    offs = np.arange(-math.ceil(radius), math.ceil(radius) + 1, dtype=np.float64)
+    pos = base[:, :, None, :] + offs[None, None, :, None] * inward[:, None, None, :]  # (4, n, m, 2)
+    mx = pos[..., 0].reshape(4 * n_samples, -1).astype(np.float32)
+    my = pos[..., 1].reshape(4 * n_samples, -1).astype(np.float32)
+    gx = cv2.remap(work.gx, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    gy = cv2.remap(work.gy, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    nx = np.repeat(inward[:, 0], n_samples).astype(np.float32)[:, None, None]
+    ny = np.repeat(inward[:, 1], n_samples).astype(np.float32)[:, None, None]
+    g = gx * nx + gy * ny  # (4n, m, 3): derivative going inward
+    pol = np.repeat(polarity, n_samples).astype(np.float32)[:, None]
+    # known polarity: only lightness steps the right way round count (text edges inside do not)
+    signed = np.maximum(g[:, :, 0] * pol, 0) + 0.5 * np.abs(g[:, :, 1:]).sum(axis=2)
+    proj = np.where(pol != 0, signed, np.abs(g).sum(axis=2))
+    inside = (mx >= 2) & (mx <= w - 3) & (my >= 2) & (my <= h - 3)
+    prior = (1.0 - 0.5 * (offs / max(float(offs[-1]), 1.0)) ** 2).astype(np.float32)  # nearer edges win ties
+    proj = np.where(inside, proj * prior[None, :], 0.0)
+    b2 = base.reshape(-1, 2)
+    visible = (b2[:, 0] >= -0.5) & (b2[:, 0] <= w - 0.5) & (b2[:, 1] >= -0.5) & (b2[:, 1] <= h - 0.5)
+    rows = np.arange(len(proj))
+    j = np.argmax(proj, axis=1)
+    best = proj[rows, j]
+    vl = proj[rows, np.clip(j - 1, 0, len(offs) - 1)]
+    vr = proj[rows, np.clip(j + 1, 0, len(offs) - 1)]
+    den = vl - 2 * best + vr
+    safe = np.where(np.abs(den) > 1e-6, den, 1.0)
+    frac = np.clip(np.where(np.abs(den) > 1e-6, 0.5 * (vl - vr) / safe, 0.0), -0.5, 0.5)
+    nrm_all = np.repeat(inward, n_samples, axis=0)
+    pts_all = b2 + (offs[j] + frac)[:, None] * nrm_all
+    ok_all = (best > _MIN_EDGE) & visible & (j > 0) & (j < len(offs) - 1)
+
+    lines: list[tuple[FloatArray, FloatArray]] = []
+    support = np.zeros(4)
+    strengths: list[FloatArray] = []
     for i in range(4):
-        p0, p1 = quad[i], quad[(i + 1) % 4]
-        pts, val, base_vis = _side_samples(work, p0, p1, inward[i], radius, n_samples, polarity)
-        n_in = float(base_vis.sum())
-        if len(pts) >= max(5, 0.25 * n_in):
+        sl = slice(i * n_samples, (i + 1) * n_samples)
+        ok = ok_all[sl]
+        pts, val = pts_all[sl][ok], best[sl][ok]
+        n_vis = float(visible[sl].sum())
+        if len(pts) >= max(5.0, 0.25 * n_vis):
             vx, vy, x0, y0 = cv2.fitLine(pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-            d = np.array([vx, vy], dtype=np.float64)
+            dl = np.array([vx, vy], dtype=np.float64)
             p = np.array([x0, y0], dtype=np.float64)
-            nrm = np.array([-d[1], d[0]])
-            res = np.abs((pts - p) @ nrm)
+            res = np.abs((pts - p) @ np.array([-dl[1], dl[0]]))
             inl = res < max(1.5, 0.25 * radius)
             # a side mostly out of frame can neither be confirmed nor refuted: neutral-ish
-            if n_in >= 0.3 * n_samples:
-                support[i] = float(inl.sum()) / n_in
+            if n_vis >= 0.3 * n_samples:
+                support[i] = float(inl.sum()) / n_vis
             else:
-                support[i] = 0.6 * (1 - n_in / n_samples) + float(inl.sum()) / n_samples
-            strengths.extend(val[inl].tolist())
-            lines.append((p, d))
+                support[i] = _UNSEEN_SUPPORT * (1 - n_vis / n_samples) + float(inl.sum()) / n_samples
+            strengths.append(val[inl])
+            lines.append((p, dl))
         else:
-            support[i] = 0.6 if n_in < 0.3 * n_samples * 0.3 else 0.0
-            lines.append((p0, p1 - p0))
+            support[i] = _UNSEEN_SUPPORT if n_vis < 0.1 * n_samples else 0.0
+            lines.append((quad[i], d[i]))
     pts_out = []
     for k in range(4):
         c = line_intersection(*lines[k - 1], *lines[k])
         pts_out.append(quad[k] if c is None else np.array(c))
-    contrast = float(np.median(strengths)) if strengths else 0.0
+    allv = np.concatenate(strengths) if strengths else np.zeros(0)
+    contrast = float(np.median(allv)) if len(allv) else 0.0
     return _Refined(np.array(pts_out, dtype=np.float64), np.clip(support, 0, 1), contrast)
 
 
-def _refine(work: _Work, quad: FloatArray) -> _Refined:
+def _refine(work: _Work, quad: FloatArray, first: _Refined | None = None) -> _Refined:
+    """Two passes: a wide search band (4 % of the diagonal), then a narrow one (1.2 %)."""
     diag = float(np.linalg.norm(quad[2] - quad[0]) + np.linalg.norm(quad[3] - quad[1])) / 2.0
-    r = _refine_once(work, quad, max(4.0, 0.04 * diag))
-    if not _sane(r.quad, work.size_wh):
-        return r
-    r2 = _refine_once(work, r.quad, max(2.5, 0.012 * diag))
-    return r2 if _sane(r2.quad, work.size_wh) else r
+    narrow = max(2.5, 0.012 * diag)
+    best: _Refined | None = None
+    # a wide first search band fixes rough quads, a narrow one keeps good ones from jumping
+    for r in (first or _refine_once(work, quad, max(4.0, 0.04 * diag)), _refine_once(work, quad, narrow)):
+        if not _sane(r.quad, work.size_wh):
+            continue
+        r2 = _refine_once(work, r.quad, narrow)
+        r = r2 if _sane(r2.quad, work.size_wh) else r
+        if best is None or _support_key(r) > _support_key(best):
+            best = r
+    return best if best is not None else _refine_once(work, quad, narrow)
+
+
+def _support_key(r: _Refined) -> float:
+    return float(r.support.mean() + r.support.min())
 
 
 def _sane(q: FloatArray, size_wh: tuple[int, int]) -> bool:
@@ -468,24 +478,68 @@ def _min_angle_deg(q: FloatArray) -> float:
     return min(angs)
 
 
-def _score(ref: _Refined, size_wh: tuple[int, int]) -> float:
+def _interior_texture(work: _Work, quad: FloatArray) -> float:
+    """Share of a grid inside the quad (inset 8 %) where the lightness gradient is strong: text, photo."""
+    unit = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=np.float32)
+    hm = cv2.getPerspectiveTransform(unit, quad.astype(np.float32))
+    u, v = np.meshgrid(np.linspace(0.08, 0.92, 24), np.linspace(0.08, 0.92, 15))
+    pts = cv2.perspectiveTransform(np.stack([u, v], axis=-1).reshape(-1, 1, 2).astype(np.float32), hm)
+    mx = pts[:, :, 0].astype(np.float32)
+    my = pts[:, :, 1].astype(np.float32)
+    g = np.abs(cv2.remap(work.gx[:, :, 0], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+    g += np.abs(cv2.remap(work.gy[:, :, 0], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+    w, h = work.size_wh
+    vis = (mx >= 0) & (mx < w) & (my >= 0) & (my < h)
+    if vis.sum() < 20:
+        return 0.0
+    return float((g[vis] > _TEXT_EDGE).mean())
+
+
+def _score(work: _Work, ref: _Refined) -> float:
+    """Card-likeness in [0, 1] of a refined quad (working px)."""
     q = ref.quad
+    size_wh = work.size_wh
     if not _sane(q, size_wh):
         return 0.0
     w, h = size_wh
     area_share = quad_area(q) / float(w * h)
-    if area_share < 0.04 or area_share > 1.5:
+    if area_share < 0.01 or area_share > 1.5:
         return 0.0
     asp = quad_aspect(q)
     s_aspect = math.exp(-((math.log(asp / CARD_ASPECT) / 0.22) ** 2))
-    s_area = min(1.0, max(0.0, (area_share - 0.04) / 0.14))
+    s_area = min(1.0, max(0.0, (area_share - 0.01) / 0.05))
     s_angle = min(1.0, max(0.0, (_min_angle_deg(q) - 45.0) / 30.0))
     sup = np.sort(ref.support)
     s_edge = float(0.5 * sup.mean() + 0.5 * sup[0])  # the weakest side matters
     s_contrast = min(1.0, ref.contrast / 120.0)
-    score = s_edge * (0.45 + 0.25 * s_aspect + 0.1 * s_area + 0.1 * s_angle + 0.1 * s_contrast)
-    score *= 0.5 + 0.5 * s_aspect
+    s_tex = min(1.0, _interior_texture(work, q) / 0.12)
+    score = s_edge * (0.35 + 0.2 * s_aspect + 0.1 * s_area + 0.1 * s_angle + 0.05 * s_contrast + 0.2 * s_tex)
+    score *= (0.5 + 0.5 * s_aspect) * (0.6 + 0.4 * s_tex)
     return float(min(1.0, max(0.0, score)))
+
+
+def _refine_hires(img_bgr: NDArray[np.uint8], quad: FloatArray, diag_px: float) -> FloatArray:
+    """Refine a quad (original px) again on a crop around it at up to `diag_px` card diagonal."""
+    ih, iw = img_bgr.shape[:2]
+    diag = float(np.linalg.norm(quad[2] - quad[0]) + np.linalg.norm(quad[3] - quad[1])) / 2.0
+    pad = 0.06 * diag + 4
+    x0, y0 = (max(0, math.floor(v - pad)) for v in quad.min(axis=0))
+    x1 = min(iw, math.ceil(quad[:, 0].max() + pad))
+    y1 = min(ih, math.ceil(quad[:, 1].max() + pad))
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return quad
+    crop = img_bgr[y0:y1, x0:x1]
+    s = min(1.0, diag_px / max(diag, 1.0))
+    work = _prepare(crop, max(16, round(max(crop.shape[:2]) * s)))
+    q = (quad - np.array([x0, y0])) * work.scale
+    r1 = _refine_once(work, q, max(3.0, 0.015 * diag * work.scale))
+    if not _sane(r1.quad, work.size_wh):
+        return quad
+    r2 = _refine_once(work, r1.quad, max(2.5, 0.008 * diag * work.scale))
+    best = r2 if _sane(r2.quad, work.size_wh) else r1
+    if float(best.support.mean()) < 0.5:
+        return quad
+    return np.asarray(best.quad / work.scale + np.array([x0, y0]), dtype=np.float64)
 
 
 def orient_long_side_top(quad: ArrayLike) -> QuadXY:
@@ -512,7 +566,11 @@ class CardLocator:
     max_side_px: int = 640
     max_candidates: int = 5
     min_score: float = 0.35
-    min_area_share: float = 0.06
+    min_area_share: float = 0.012  # smallest card, as a share of the frame area
+    skip_lines_score: float = 0.75  # the Hough cue runs only when no candidate scores this well
+    max_refined: int = 16
+    hires_top: int = 2  # best candidates refined again on a full-resolution crop
+    hires_diag_px: float = 900.0  # card diagonal in the crop used for that refinement
 
     def __call__(self, img_bgr: NDArray[np.uint8]) -> tuple[QuadCandidate, ...]:
         return tuple(c for c in self.all_candidates(img_bgr) if c.score >= self.min_score)[
@@ -528,22 +586,10 @@ class CardLocator:
         for name, mask in _seg_masks(work):
             rough.extend((name, q) for q in _contour_quads(mask, min_area, work.size_wh))
         rough.extend(("edges", q) for q in _contour_quads(_edge_mask(work), min_area, work.size_wh))
-        rough.extend(("lines", q) for q in _hough_quads(work))
-        # drop near-duplicates before the (costlier) refinement
-        uniq: list[tuple[str, FloatArray]] = []
-        for name, q in rough:
-            if not np.all(np.isfinite(q)) or not is_convex(q):
-                continue
-            qo = quad_to_array(order_quad(q))
-            if any(corner_error_ratio(qo, u) < 0.015 for _, u in uniq):
-                continue
-            uniq.append((name, qo))
-        scored: list[tuple[float, str, FloatArray]] = []
-        for name, q in uniq[:24]:
-            ref = _refine(work, q)
-            s = _score(ref, work.size_wh)
-            if s > 0:
-                scored.append((s, name, quad_to_array(order_quad(ref.quad))))
+        seen: list[FloatArray] = []
+        scored = self._refine_and_score(work, rough, seen)
+        if not scored or scored[0][0] < self.skip_lines_score:
+            scored += self._refine_and_score(work, [("lines", q) for q in _hough_quads(work)], seen)
         scored.sort(key=lambda t: -t[0])
         out: list[QuadCandidate] = []
         kept: list[FloatArray] = []
@@ -551,9 +597,33 @@ class CardLocator:
             if any(corner_error_ratio(q, k) < 0.02 for k in kept):
                 continue
             kept.append(q)
-            quad = orient_long_side_top(scale_quad(q, 1.0 / work.scale))
-            out.append(QuadCandidate(quad, s, name))
+            q_orig = q / work.scale
+            if len(out) < self.hires_top:
+                q_orig = _refine_hires(img_bgr, q_orig, self.hires_diag_px)
+            out.append(QuadCandidate(orient_long_side_top(q_orig), s, name))
         return tuple(out)
+
+    def _refine_and_score(
+        self, work: _Work, rough: list[tuple[str, FloatArray]], seen: list[FloatArray]
+    ) -> list[tuple[float, str, FloatArray]]:
+        w, h = work.size_wh
+        out: list[tuple[float, str, FloatArray]] = []
+        for name, q in rough:
+            if not np.all(np.isfinite(q)) or not is_convex(q):
+                continue
+            if quad_area(q) < self.min_area_share * w * h or abs(math.log(quad_aspect(q) / CARD_ASPECT)) > 0.6:
+                continue
+            qo = quad_to_array(order_quad(q))
+            if any(corner_error_ratio(qo, u) < 0.015 for u in seen):  # near-duplicate
+                continue
+            seen.append(qo)
+            if len(seen) > self.max_refined:
+                break
+            ref = _refine(work, qo)
+            s = _score(work, ref)
+            if s > 0:
+                out.append((s, name, quad_to_array(order_quad(ref.quad))))
+        return out
 
     def refine_quad(self, img_bgr: NDArray[np.uint8], quad_xy: ArrayLike) -> QuadXY:
         """Snap a rough quad (original px, any labelling) to nearby strong card edges.
@@ -564,9 +634,9 @@ class CardLocator:
         work = _prepare(img_bgr, self.max_side_px)
         q_in = quad_to_array(quad_xy)
         q = q_in * work.scale
-        before = _score(_refine_once(work, q, 2.5), work.size_wh)
+        before = _score(work, _refine_once(work, q, 2.5))
         ref = _refine(work, q)
-        if _score(ref, work.size_wh) < max(before, 0.05):
+        if _score(work, ref) < max(before, 0.05):
             return scale_quad(q_in, 1.0)
         refined = ref.quad / work.scale
         # map the refined corners back onto the input labelling (nearest corner)
