@@ -101,6 +101,21 @@ def _local_std(gray_f: np.ndarray, win: int = 7) -> np.ndarray:
     return np.asarray(np.sqrt(np.maximum(sq_mean - mean * mean, 0.0)))
 
 
+def _choose_paper(local: np.ndarray, card: ColorBGR | None) -> np.ndarray:
+    """The crop's own paper estimate unless a blob took it over: then the card's paper colour."""
+    if card is None:
+        return local
+    card_arr = np.asarray(card, dtype=np.float32)
+    brighter = float(local.mean() - card_arr.mean()) > 12.0  # glare covers most of the crop
+    other_colour = float(np.abs(local - card_arr).max()) > 25.0  # an occluder covers most of it
+    return card_arr if brighter or other_colour else local
+
+
+def _saturation(bgr: np.ndarray) -> float:
+    pixel = np.clip(bgr, 0, 255).astype(np.uint8).reshape(1, 1, 3)
+    return float(cv2.cvtColor(pixel, cv2.COLOR_BGR2HSV)[0, 0, 1])
+
+
 def _column_share(mask: np.ndarray) -> float:
     """Share of columns where the mask covers at least a third of the height."""
     return float((mask.mean(axis=0) >= 1.0 / 3.0).mean())
@@ -109,10 +124,11 @@ def _column_share(mask: np.ndarray) -> float:
 def crop_quality_cues(crop_bgr: np.ndarray, paper_bgr: ColorBGR | None = None) -> QualityCues:
     """Measures glare, occlusion, blur and contrast of a field crop (BGR uint8, text line horizontal).
 
-    The crop is scaled to a fixed text height. *Glare*: clipped near-white, unsaturated blobs on
-    paper that is not itself clipped white. *Occlusion*: flat blobs (no strokes inside) whose colour
-    is far from the paper's. Both are opened with a third-of-text-height kernel so that noise and
-    strokes do not count, and reported as the share of columns they cover.
+    The crop is scaled to a fixed text height. *Glare*: flat blobs clearly brighter than the paper
+    (undetectable on paper that is itself white). *Occlusion*: flat, coloured blobs far from the
+    paper's colour (a dark grey cover is not told from blurred ink). Both are opened with a kernel
+    of a third of the text height so that noise and strokes do not count, and reported as the share
+    of columns they cover.
 
     `paper_bgr` is the card's paper colour (`paper_color_bgr` of the whole card); without it the
     paper is estimated from the crop itself, which fails when a blob covers most of a short field.
@@ -134,17 +150,21 @@ def crop_quality_cues(crop_bgr: np.ndarray, paper_bgr: ColorBGR | None = None) -
 
     # Local standard deviation over a window about a quarter of the text height.
     flat = _local_std(gray_f) < 8.0
-    paper = _paper_bgr(img, gray, flat) if paper_bgr is None else np.asarray(paper_bgr, dtype=np.float32)
+    paper = _choose_paper(_paper_bgr(img, gray, flat), paper_bgr)
     paper_gray = float(paper.mean())
+    paper_sat = _saturation(paper)
 
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
+    # Occluders (fingers, stickers) are coloured; blurred ink is a grey mix of ink and paper.
     distance = np.abs(img.astype(np.float32) - paper).max(axis=2)
-    occluder = (flat & (distance > 40.0) & (gray_f < 235.0)).astype(np.uint8)
-    occluder = cv2.morphologyEx(occluder, cv2.MORPH_OPEN, kernel).astype(bool)
+    occluder = flat & (distance > 40.0) & (sat >= max(45.0, paper_sat + 25.0))
+    occluder = cv2.morphologyEx(occluder.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
 
-    if paper_gray < 245.0:
-        clipped = ((gray_f >= max(245.0, paper_gray + 8.0)) & (sat <= 40)).astype(np.uint8)
-        glare = cv2.morphologyEx(clipped, cv2.MORPH_OPEN, kernel).astype(bool)
+    # Glare: flat areas clearly brighter than the paper (strokes washed out).
+    glare_level = paper_gray + max(10.0, 0.4 * (255.0 - paper_gray))
+    if glare_level < 253.0:
+        washed = flat & (gray_f >= glare_level)
+        glare = cv2.morphologyEx(washed.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
     else:  # white paper: glare cannot be told from paper, only missing strokes would show it
         glare = np.zeros_like(occluder)
 
@@ -171,7 +191,7 @@ def field_quality(
     damage = _clamp01(glare_fraction) + _clamp01(occluded_fraction)
     damage_factor = math.exp(-DAMAGE_STEEPNESS * max(0.0, damage - DAMAGE_ALLOWANCE))
     blur_factor = 1.0 - 0.5 * _clamp01(blur_score) ** 2
-    contrast_factor = _clamp01((contrast - 0.1) / 0.15)  # no strokes visible at all: nothing to read
+    contrast_factor = _clamp01((contrast - 0.03) / 0.07)  # no strokes visible at all: nothing to read
     return round_quality(_clamp01(rec_confidence) * damage_factor * blur_factor * contrast_factor)
 
 

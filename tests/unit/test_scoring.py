@@ -84,7 +84,7 @@ def test_glare_blob_scores_below_threshold(text: str, height: int) -> None:
 
 
 @pytest.mark.parametrize("text", [LONG, ADDRESS])
-@pytest.mark.parametrize("color", [(90, 120, 170), (40, 40, 40), (180, 120, 60)])
+@pytest.mark.parametrize("color", [(90, 120, 170), (60, 90, 200), (180, 120, 60)])
 def test_occluder_scores_below_threshold(text: str, color: tuple[int, int, int]) -> None:
     crop = render_line(text, 40)
     damaged = add_occluder(crop, crop.shape[1] * 0.5, 30, color)
@@ -152,8 +152,8 @@ def test_quality_cues_validates_range() -> None:
         ({"rec_confidence": 0.98, "occluded_fraction": 0.10}, 0.0, 0.1),
         ({"rec_confidence": 0.98, "glare_fraction": 0.05, "occluded_fraction": 0.05}, 0.0, 0.1),
         ({"rec_confidence": 0.98, "blur_score": 1.0}, 0.45, 0.5),
-        ({"rec_confidence": 0.98, "contrast": 0.05}, 0.0, 0.0),
-        ({"rec_confidence": 0.98, "contrast": 0.175}, 0.45, 0.5),
+        ({"rec_confidence": 0.98, "contrast": 0.02}, 0.0, 0.0),
+        ({"rec_confidence": 0.98, "contrast": 0.065}, 0.45, 0.5),
         ({"rec_confidence": 0.5}, 0.5, 0.5),
         ({"rec_confidence": 1.7}, 1.0, 1.0),
         ({"rec_confidence": -0.2}, 0.0, 0.0),
@@ -255,3 +255,15 @@ def test_with_logic_flags() -> None:
     out = with_logic_flags(fields, {"name": 1, "gender": 0})
     assert [f.logic for f in out] == [1, 0, 1]
     assert out[0].text == "x" and out[0].quality == 0.9
+
+
+def test_glare_over_most_of_a_short_field_needs_the_card_paper_colour() -> None:
+    crop = render_line("12", 40)
+    damaged = add_glare(crop, crop.shape[1] * 0.5, crop.shape[1] * 0.5)
+    paper = paper_color_bgr(render_line(ADDRESS, 120))
+    assert quality_from_cues(0.97, crop_quality_cues(damaged, paper_bgr=paper)) < QUALITY_THRESHOLD_DEFAULT
+
+
+def test_grey_blur_is_not_an_occluder() -> None:
+    crop = cv2.GaussianBlur(render_line(LONG, 40), (0, 0), 4.0)
+    assert crop_quality_cues(crop).occluded_fraction == 0.0
