@@ -142,7 +142,7 @@ def _make_face_source(rgb: np.ndarray) -> FaceSource:
     x1, y1 = min(w, x0 + cw), min(h, y0 + ch)
     crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
     # scale to a working size and segment the person from the background once (GrabCut)
-    scale = 220.0 / crop.shape[1]
+    scale = 180.0 / crop.shape[1]
     small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     sh, sw = small.shape[:2]
     mask = np.full((sh, sw), cv2.GC_PR_BGD, np.uint8)
@@ -159,7 +159,7 @@ def _make_face_source(rgb: np.ndarray) -> FaceSource:
     mask[:3, :] = cv2.GC_BGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     try:
-        cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)
         fg = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 1.0, 0.0).astype(np.float32)
     except cv2.error:
         fg = np.where(mask >= cv2.GC_FGD, 1.0, 0.0).astype(np.float32)

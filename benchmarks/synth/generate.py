@@ -156,7 +156,7 @@ def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
     h_px = h_mm @ np.diag([cardmod.assets.CARD_W_MM / cw, cardmod.assets.CARD_H_MM / ch, 1.0])
 
     bg_small, bg_kind = photo.background(rng, out_wh)
-    img = photo.composite(bg_small, out_wh, flat.rgb, flat.alpha, h_px, rng)
+    img = photo.composite(bg_small, out_wh, flat.rgb, flat.alpha, h_px)
     w, h = out_wh
     grids = {k: photo.map_points(h_mm, spc.box_grid_mm(b)) for k, b in flat.field_boxes_mm.items()}
 
@@ -172,7 +172,7 @@ def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
                                    float(rng.uniform(14, 19) * px_per_mm_img))
         occluded = [k for k, g in grids.items() if _coverage(mask, g) >= 0.3]
 
-    gain = photo.light_map(rng, out_wh, p)
+    gain = photo.drop_shadow(photo.light_map(rng, out_wh, p), flat.alpha, h_px, out_wh, rng)
     glare_small: np.ndarray | None = None
     spots: list[tuple[tuple[float, float], float, float]] = []
     if special == "glare":
@@ -216,6 +216,7 @@ def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
         "kind": "card",
         "side": side,
         "fields": identity.fields(side),
+        "region": identity.region,  # 810000 / 820000 / 830000 of the holder (ties the pass number to the ID)
         "card_quad_xy": _r(quad),
         "completeness": completeness,
         "cut_fields": cut_fields,
@@ -290,7 +291,7 @@ def _negative(rng: np.random.Generator, tier: str, special: str) -> Sample:
         q0 = photo.posed_quad(rng, aspect, p.tilt_max_deg, rot)
         quad = photo.fit_quad(q0, out_wh, float(frac), rng)
         h_px = photo.homography((rgb.shape[1], rgb.shape[0]), quad)
-        img = photo.composite(bg_small, out_wh, np.ascontiguousarray(rgb), alpha, h_px, rng)
+        img = photo.composite(bg_small, out_wh, np.ascontiguousarray(rgb), alpha, h_px)
     img = photo.apply_light(img, photo.light_map(rng, out_wh, p), None)
     img = photo.noise(img, rng, float(rng.uniform(*p.noise_sigma)))
     quality = int(rng.integers(p.jpeg_quality[0], p.jpeg_quality[1] + 1))

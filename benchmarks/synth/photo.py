@@ -51,7 +51,9 @@ ASPECTS: tuple[float, ...] = (4 / 3, 3 / 4, 16 / 9, 9 / 16, 1.0, 3 / 2, 2 / 3)
 
 
 def out_size(rng: np.random.Generator, p: TierParams) -> tuple[int, int]:
-    long_side = math.exp(rng.uniform(math.log(p.long_side[0]), math.log(p.long_side[1])))
+    # log-uniform, skewed towards the smaller sizes (most phone uploads are resized)
+    lo, hi = math.log(p.long_side[0]), math.log(p.long_side[1])
+    long_side = math.exp(lo + (hi - lo) * rng.random() ** 1.4)
     aspect = ASPECTS[int(rng.integers(len(ASPECTS)))]
     w, h = (long_side, long_side / aspect) if aspect >= 1 else (long_side * aspect, long_side)
     return max(200, round(w)), max(200, round(h))
@@ -191,18 +193,10 @@ def background(rng: np.random.Generator, out_wh: tuple[int, int]) -> tuple[np.nd
 
 # ----------------------------------------------------------------------------------- compositing
 def composite(bg_small: np.ndarray, out_wh: tuple[int, int], fg_rgb: np.ndarray, fg_alpha: np.ndarray,
-              hmat: np.ndarray, rng: np.random.Generator, drop_shadow: bool = True) -> np.ndarray:
-    """Scale the background up, cast the object's soft shadow, and warp the object onto it."""
+              hmat: np.ndarray) -> np.ndarray:
+    """Scale the background up and warp the object (with its alpha) onto it."""
     w, h = out_wh
     bg = cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    if drop_shadow:
-        f = bg_small.shape[1] / w
-        sm = np.diag([f, f, 1.0]) @ hmat
-        off = np.array([[1, 0, rng.uniform(-6, 6)], [0, 1, rng.uniform(0, 8)], [0, 0, 1]])
-        a = cv2.warpPerspective(fg_alpha, off @ sm, (bg_small.shape[1], bg_small.shape[0]))
-        a = cv2.GaussianBlur(a, (0, 0), rng.uniform(2, 6))
-        shade = cv2.resize(255 - (a.astype(np.float32) * rng.uniform(0.2, 0.45)).astype(np.uint8), (w, h))
-        bg = cv2.multiply(bg, cv2.merge([shade, shade, shade]), scale=1 / 255)
     quad = map_points(hmat, np.array([[0, 0], [fg_rgb.shape[1], 0], [fg_rgb.shape[1], fg_rgb.shape[0]],
                                       [0, fg_rgb.shape[0]]], np.float64))
     x0, y0 = np.floor(quad.min(0)).astype(int) - 2
@@ -219,6 +213,19 @@ def composite(bg_small: np.ndarray, out_wh: tuple[int, int], fg_rgb: np.ndarray,
     blended = cv2.add(cv2.multiply(warped, a3, scale=1 / 255), cv2.multiply(roi, 255 - a3, scale=1 / 255))
     bg[y0:y1, x0:x1] = blended
     return bg
+
+
+def drop_shadow(gain_small: np.ndarray, fg_alpha: np.ndarray, hmat: np.ndarray, out_wh: tuple[int, int],
+                rng: np.random.Generator) -> np.ndarray:
+    """Darken the low-resolution gain map where the object casts its soft shadow beside itself."""
+    gh, gw = gain_small.shape[:2]
+    f = gw / out_wh[0]
+    sm = np.diag([f, f, 1.0]) @ hmat
+    a = cv2.warpPerspective(fg_alpha, sm, (gw, gh)).astype(np.float32) / 255.0
+    off = np.array([[1, 0, rng.uniform(-3, 3)], [0, 1, rng.uniform(0.5, 4)], [0, 0, 1]])
+    sh = cv2.warpPerspective(fg_alpha, off @ sm, (gw, gh)).astype(np.float32) / 255.0
+    sh = cv2.GaussianBlur(sh, (0, 0), rng.uniform(1.0, 3.0))
+    return np.asarray(gain_small * (1.0 - rng.uniform(0.2, 0.45) * sh * (1.0 - a)), np.float32)
 
 
 def light_map(rng: np.random.Generator, out_wh: tuple[int, int], p: TierParams) -> np.ndarray:
@@ -270,13 +277,19 @@ def blur(img: np.ndarray, rng: np.random.Generator, px: float) -> tuple[np.ndarr
         return img, "none"
     if rng.random() < 0.5:
         return np.asarray(cv2.GaussianBlur(img, (0, 0), px * 0.6)), "defocus"
-    n = max(3, round(px * 2.5) | 1)
+    # long kernels at full resolution are slow: blur a smaller copy and scale it back
+    f = min(1.0, 3.0 / px)
+    small = img if f >= 1.0 else cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    n = max(3, round(px * f * 2.5) | 1)
     k = np.zeros((n, n), np.float32)
     k[n // 2, :] = 1.0
     rot = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), rng.uniform(0, 180), 1.0)
     k = cv2.warpAffine(k, rot, (n, n))
     k /= max(float(k.sum()), 1e-6)
-    return np.asarray(cv2.filter2D(img, -1, k)), "motion"
+    out = cv2.filter2D(small, -1, k)
+    if f < 1.0:
+        out = cv2.resize(out, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(out), "motion"
 
 
 def noise(img: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
@@ -288,10 +301,11 @@ def noise(img: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray
     if img.shape[2] == 3 and rng.random() < 0.7:  # mostly luminance noise
         tile = tile * 0.4 + tile[..., :1] * 0.6
     ry, rx = -(-h // 256), -(-w // 256)
-    full = np.tile(tile, (ry, rx, 1))[:h, :w]
-    pos = np.clip(full, 0, 255).astype(np.uint8)
-    neg = np.clip(-full, 0, 255).astype(np.uint8)
-    return np.asarray(cv2.subtract(cv2.add(img, pos), neg))
+    pos = np.clip(tile, 0, 255).astype(np.uint8)
+    neg = np.clip(-tile, 0, 255).astype(np.uint8)
+    pos_full = cv2.repeat(pos, ry, rx)[:h, :w]
+    neg_full = cv2.repeat(neg, ry, rx)[:h, :w]
+    return np.asarray(cv2.subtract(cv2.add(img, pos_full), neg_full))
 
 
 def contrast(img: np.ndarray, c: float) -> np.ndarray:

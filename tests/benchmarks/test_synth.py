@@ -1,0 +1,204 @@
+"""The synthetic photo generator: determinism, truth rules, geometry, tiers, special cases, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks.synth import SPECIALS, generate_sample
+from benchmarks.synth.data import (
+    add_years,
+    birth_of_id,
+    gender_of_id,
+    id_number_valid,
+    pass_number_matches_region,
+)
+from benchmarks.synth.photo import TIERS
+from benchmarks.synth.writer import sample_seed
+
+FRONT = ["name", "gender", "birth_year", "birth_month", "birth_day", "address", "idcard_number"]
+BACK = ["issued_by", "valid_date_start", "valid_date_end", "eep_number", "issue_count"]
+SCHEMA_KEYS = {"tier", "side", "fields", "card_quad_xy", "completeness", "occluded_fields", "glare_fields",
+               "face_present", "expected_error", "injected_logic_errors", "size_wh", "kind"}
+
+
+def decode(data: bytes) -> np.ndarray:
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert img is not None
+    return img
+
+
+def rectify(img: np.ndarray, quad: list[list[float]], px_per_mm: float = 8.0) -> np.ndarray:
+    """Warp the card quad (lt, rt, rb, lb) to an upright 85.6 x 54 mm card."""
+    w, h = round(85.6 * px_per_mm), round(54 * px_per_mm)
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    m = cv2.getPerspectiveTransform(np.array(quad, np.float32), dst)
+    return cv2.warpPerspective(img, m, (w, h))
+
+
+def check_rules(truth: dict[str, Any]) -> None:
+    f = truth["fields"]
+    if truth["side"] == 0:
+        assert list(f) == FRONT
+        num = f["idcard_number"]
+        assert id_number_valid(num)
+        assert num[:6] == truth["region"]
+        assert gender_of_id(num) == f["gender"]
+        assert birth_of_id(num) == dt.date(int(f["birth_year"]), int(f["birth_month"]), int(f["birth_day"]))
+        assert not f["birth_month"].startswith("0") and not f["birth_day"].startswith("0")
+        assert " " not in f["address"] and 8 <= len(f["address"]) <= 30
+    else:
+        assert list(f) == BACK
+        assert pass_number_matches_region(f["eep_number"], truth["region"])
+        start = dt.datetime.strptime(f["valid_date_start"], "%Y%m%d").date()
+        end = dt.datetime.strptime(f["valid_date_end"], "%Y%m%d").date()
+        assert start >= dt.date(2018, 9, 1)
+        assert end == add_years(start, 5)
+        assert len(f["issue_count"]) == 2 and 1 <= int(f["issue_count"]) <= 9
+
+
+def test_same_seed_same_bytes_and_truth() -> None:
+    a = generate_sample(1234, "photo")
+    b = generate_sample(1234, "photo")
+    assert a.image_bytes == b.image_bytes
+    assert a.truth == b.truth
+    c = generate_sample(1235, "photo")
+    assert c.image_bytes != a.image_bytes
+
+
+@pytest.mark.parametrize("tier", ["clean", "photo", "hard"])
+def test_tier_sizes_truth_and_rules(tier: str) -> None:
+    p = TIERS[tier]
+    for seed in range(3):
+        s = generate_sample(seed, tier)
+        t = s.truth
+        assert SCHEMA_KEYS <= set(t)
+        assert t["tier"] == tier and t["kind"] == "card" and t["expected_error"] is None
+        img = decode(s.image_bytes)
+        assert [img.shape[1], img.shape[0]] == t["size_wh"]
+        assert p.long_side[0] <= max(t["size_wh"]) <= p.long_side[1]
+        assert p.jpeg_quality[0] <= t["jpeg_quality"] <= p.jpeg_quality[1]
+        quad = np.array(t["card_quad_xy"])
+        w, h = t["size_wh"]
+        assert t["completeness"] == 0
+        assert np.all(quad >= -0.5) and np.all(quad[:, 0] <= w + 0.5) and np.all(quad[:, 1] <= h + 0.5)
+        ext = quad.max(0) - quad.min(0)
+        frac = max(ext[0] / w, ext[1] / h)
+        assert p.card_frac[0] - 0.01 <= frac <= p.card_frac[1] + 0.01
+        check_rules(t)
+        assert t["face_present"] is (t["side"] == 0)
+        # every field quad lies inside the card quad
+        card = quad.astype(np.float32).reshape(-1, 1, 2)
+        for name, fq in t["field_quads_xy"].items():
+            for x, y in fq:
+                assert cv2.pointPolygonTest(card, (x, y), False) >= 0, name
+
+
+@pytest.mark.parametrize("seed", [3, 11, 12, 40])
+def test_card_quad_is_on_the_card_and_lt_is_the_printed_top_left(seed: int) -> None:
+    """Back side: the red emblem must sit at (14, 13) mm after rectifying the truth quad, in any rotation."""
+    s = generate_sample(seed, "photo", side=1)
+    img = rectify(decode(s.image_bytes), s.truth["card_quad_xy"])
+    k = 8.0
+
+    def mean_bgr(x_mm: float, y_mm: float, r_mm: float = 3.0) -> np.ndarray:
+        patch = img[round((y_mm - r_mm) * k):round((y_mm + r_mm) * k), round((x_mm - r_mm) * k):round((x_mm + r_mm) * k)]
+        return np.asarray(patch.reshape(-1, 3).mean(0))
+
+    def redness(bgr: np.ndarray) -> float:
+        return float(bgr[2] - (bgr[0] + bgr[1]) / 2)
+
+    emblem = redness(mean_bgr(14, 13))
+    assert emblem > 35, f"no red emblem at (14, 13) mm: {emblem:.1f} (rotation {s.truth['rotation_deg']})"
+    # the same spot in the other three corners (a wrong corner order) is not red
+    for x, y in ((71.6, 13), (71.6, 41), (14, 41)):
+        assert redness(mean_bgr(x, y)) < emblem - 25
+
+
+def test_photo_tier_rotates_some_cards_by_quarter_turns() -> None:
+    rots = [generate_sample(seed, "photo", side=0).truth["rotation_deg"] for seed in range(40, 52)]
+    near_quarter = [r for r in rots if min(abs(r - q) for q in (90, 180, 270)) < 6]
+    assert near_quarter, rots
+
+
+def test_cut_samples_completeness() -> None:
+    for seed in range(2):
+        t1 = generate_sample(seed, "photo", special="cut1").truth
+        w, h = t1["size_wh"]
+        q = np.array(t1["card_quad_xy"])
+        outside = (q[:, 0] < 0) | (q[:, 0] > w) | (q[:, 1] < 0) | (q[:, 1] > h)
+        assert t1["completeness"] == 1 and outside.any() and t1["cut_fields"] == []
+        for fq in t1["field_quads_xy"].values():
+            f = np.array(fq)
+            assert np.all(f >= -0.5) and np.all(f[:, 0] <= w + 0.5) and np.all(f[:, 1] <= h + 0.5)
+        t2 = generate_sample(seed, "photo", special="cut2").truth
+        assert t2["completeness"] == 2 and t2["cut_fields"]
+        assert set(t2["cut_fields"]) < set(t2["fields"])
+
+
+def test_occlusion_glare_and_no_face_are_labelled() -> None:
+    occ = generate_sample(5, "clean", special="occluded")
+    assert occ.truth["occluded_fields"], occ.truth
+    img = decode(occ.image_bytes)
+    field = occ.truth["occluded_fields"][0]
+    c = np.array(occ.truth["field_quads_xy"][field]).mean(0).round().astype(int)
+    b, g, r = (int(v) for v in img[c[1], c[0]])
+    assert r > b + 15, f"no skin over {field}: {(r, g, b)}"
+    glare = generate_sample(6, "clean", special="glare")
+    assert glare.truth["glare_fields"], glare.truth
+    nf = generate_sample(7, "clean", special="no_face")
+    assert nf.truth["side"] == 0 and nf.truth["face_present"] is False
+
+
+def test_logic_errors_break_the_rule_they_name() -> None:
+    for seed, side in ((1, 0), (2, 0), (3, 1)):
+        t = generate_sample(seed, "clean", side=side, special="logic").truth
+        assert t["injected_logic_errors"]
+        with pytest.raises(AssertionError):
+            check_rules(t)
+
+
+@pytest.mark.parametrize("special", ["negative_text", "negative_card", "negative_blank", "size_small", "size_large"])
+def test_negatives_and_sizes_have_expected_errors(special: str) -> None:
+    s = generate_sample(3, "photo", special=special)
+    t = s.truth
+    img = decode(s.image_bytes)
+    assert [img.shape[1], img.shape[0]] == t["size_wh"]
+    assert t["fields"] == {} and t["side"] is None
+    if special.startswith("size"):
+        assert t["kind"] == "size" and t["expected_error"] == "INVALID_IMAGE_SIZE"
+        assert min(t["size_wh"]) < 200 or max(t["size_wh"]) > 8000
+        assert len(s.image_bytes) < 400_000
+    else:
+        assert t["kind"] == "negative" and t["expected_error"] == "ID_CARD_NOT_FOUND"
+        assert 200 <= min(t["size_wh"]) and max(t["size_wh"]) <= 8000
+
+
+def test_mixed_tier_draws_all_tiers_and_specials() -> None:
+    truths = [generate_sample(seed, "mixed").truth for seed in range(12)]
+    assert {t["tier"] for t in truths} == {"clean", "photo", "hard"}
+    assert all(t["set_tier"] == "mixed" for t in truths)
+    assert all(t["special"] in (None, *SPECIALS) for t in truths)
+
+
+def test_cli_writes_pairs_index_and_manifest(tmp_path: Path) -> None:
+    from api.cli import main
+
+    out = tmp_path / "set"
+    assert main(["synth", "--n", "4", "--seed", "9", "--out", str(out), "--tier", "clean", "--workers", "2"]) == 0
+    images = sorted(p.name for p in out.glob("*.jpg"))
+    assert images == [f"{i:05d}.jpg" for i in range(4)]
+    assert sorted(p.name for p in out.glob("0*.json")) == [f"{i:05d}.json" for i in range(4)]
+    rows = [json.loads(line) for line in (out / "index.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["index"] for r in rows] == [0, 1, 2, 3]
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["n"] == 4
+    # written by worker processes, identical to the in-process API
+    again = generate_sample(sample_seed(9, 2), "clean")
+    assert (out / "00002.jpg").read_bytes() == again.image_bytes
+    assert json.loads((out / "00002.json").read_text(encoding="utf-8")) == again.truth
