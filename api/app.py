@@ -26,11 +26,13 @@ import asyncio
 import json
 import logging
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -50,6 +52,7 @@ from api.metrics import Metrics
 from api.settings import Settings
 from api.store import StateStore
 from api.wire import card_result_to_wire, error_body
+from engine.errors import EngineError
 from engine.factory import build_engine
 from engine.protocol import CardEngine
 from engine.types import CardResult, ExceptionRange, RecognizeOptions
@@ -279,7 +282,7 @@ def create_app(settings: Settings | None = None, *, engine: CardEngine | None = 
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("request_id=%s unhandled %s", request.state.request_id, type(exc).__name__)
+        _log_internal(request, exc)
         return _error_response(request, errors.INTERNAL_ERROR)
 
     @app.get("/healthz", summary="Liveness and readiness", tags=["operations"])
@@ -464,8 +467,17 @@ async def _handle(request: Request) -> Response:
         request.state.error_code = "CLIENT_DISCONNECT"
         return Response(status_code=499)
     except Exception as exc:  # nothing about it reaches the client
-        log.exception("request_id=%s internal error (%s)", request.state.request_id, type(exc).__name__)
+        _log_internal(request, exc)
         return _error_response(request, errors.INTERNAL_ERROR)
+
+
+def _log_internal(request: Request, exc: BaseException) -> None:
+    # The exception's message may quote what was read from a card: log its type and where it came
+    # from, never its text.
+    frames = " <- ".join(
+        f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in reversed(traceback.extract_tb(exc.__traceback__))
+    )
+    log.error("request_id=%s internal error %s at %s", request.state.request_id, type(exc).__name__, frames or "-")
 
 
 async def _recognize(service: Service, key: ApiKey, image: bytes, options: RecognizeOptions) -> CardResult:
@@ -482,7 +494,7 @@ async def _recognize(service: Service, key: ApiKey, image: bytes, options: Recog
             loop = asyncio.get_running_loop()
             try:
                 return await loop.run_in_executor(service.executor, service.engine.recognize, image, options)
-            except Exception as exc:
+            except EngineError as exc:  # anything else is a bug: logged and answered INTERNAL_ERROR
                 raise errors.from_exception(exc) from exc
         finally:
             service.metrics.in_flight.dec()
