@@ -23,6 +23,7 @@ textures, paper and empty tables score below it in the tests).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -107,10 +108,8 @@ def _prepare(img_bgr: NDArray[np.uint8], max_side_px: int) -> _Work:
     small = _u8(cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)) if scale < 1.0 else src
     small = _u8(cv2.GaussianBlur(small, (3, 3), 0))
     ycc = _u8(cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb))
-    yccf = ycc.astype(np.float32)
-    yccf[:, :, 1:] *= _CHROMA_WEIGHT
-    gx = _f32(cv2.Sobel(yccf, cv2.CV_32F, 1, 0, ksize=3))
-    gy = _f32(cv2.Sobel(yccf, cv2.CV_32F, 0, 1, ksize=3))
+    gx = _f32(cv2.Sobel(ycc, cv2.CV_32F, 1, 0, ksize=3))  # chroma weighting happens when sampling
+    gy = _f32(cv2.Sobel(ycc, cv2.CV_32F, 0, 1, ksize=3))
     sh, sw = small.shape[:2]
     return _Work(scale, (sw, sh), _u8(ycc[:, :, 0].copy()), ycc, gx, gy)
 
@@ -243,6 +242,17 @@ def _seg_masks(work: _Work) -> list[tuple[str, NDArray[np.uint8]]]:
     return out
 
 
+def _text_density_mask(work: _Work) -> NDArray[np.uint8]:
+    """Where fine lightness detail (print) is dense: the card's face, whatever its contrast to the table."""
+    g = np.abs(work.gx[:, :, 0]) + np.abs(work.gy[:, :, 0])
+    detail = (g > _TEXT_EDGE).astype(np.float32)
+    k = max(5, (min(work.size_wh) // 24) | 1)
+    dens = cv2.blur(detail, (k, k))
+    _, m = cv2.threshold(_u8(np.clip(dens * 255, 0, 255)), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    return _u8(cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel))
+
+
 def _edge_mask(work: _Work) -> NDArray[np.uint8]:
     edges = cv2.Canny(work.gray, 20, 50)
     return _u8(cv2.dilate(edges, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)), iterations=2))
@@ -251,7 +261,7 @@ def _edge_mask(work: _Work) -> NDArray[np.uint8]:
 def _hough_quads(work: _Work, max_lines: int = 12) -> list[FloatArray]:
     """Quads from two pairs of roughly parallel long lines."""
     w, h = work.size_wh
-    edges = cv2.Canny(work.gray, 25, 60)
+    edges = cv2.Canny(work.gray, 12, 36)
     min_len = 0.08 * min(w, h)
     # few gaps allowed: rows of text are dotted lines, card sides are continuous
     segs = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=int(min_len * 0.8),
@@ -387,9 +397,10 @@ def _refine_once(
     ny = np.repeat(inward[:, 1], n_samples).astype(np.float32)[:, None, None]
     g = gx * nx + gy * ny  # (4n, m, 3): derivative going inward
     pol = np.repeat(polarity, n_samples).astype(np.float32)[:, None]
+    chroma = np.float32(_CHROMA_WEIGHT) * np.abs(g[:, :, 1:]).sum(axis=2)
     # known polarity: only lightness steps the right way round count (text edges inside do not)
-    signed = np.maximum(g[:, :, 0] * pol, 0) + 0.5 * np.abs(g[:, :, 1:]).sum(axis=2)
-    proj = np.where(pol != 0, signed, np.abs(g).sum(axis=2))
+    signed = np.maximum(g[:, :, 0] * pol, 0) + 0.5 * chroma
+    proj = np.where(pol != 0, signed, np.abs(g[:, :, 0]) + chroma)
     inside = (mx >= 2) & (mx <= w - 3) & (my >= 2) & (my <= h - 3)
     prior = (1.0 - 0.5 * (offs / max(float(offs[-1]), 1.0)) ** 2).astype(np.float32)  # nearer edges win ties
     proj = np.where(inside, proj * prior[None, :], 0.0)
@@ -444,16 +455,18 @@ def _refine(work: _Work, quad: FloatArray, first: _Refined | None = None) -> _Re
     """Two passes: a wide search band (4 % of the diagonal), then a narrow one (1.2 %)."""
     diag = float(np.linalg.norm(quad[2] - quad[0]) + np.linalg.norm(quad[3] - quad[1])) / 2.0
     narrow = max(2.5, 0.012 * diag)
+    wide = max(4.0, 0.04 * diag)
+    pol = _polarity(work, quad, _inward_normals(quad), wide + 3.0)
     best: _Refined | None = None
     # a wide first search band fixes rough quads, a narrow one keeps good ones from jumping
-    for r in (first or _refine_once(work, quad, max(4.0, 0.04 * diag)), _refine_once(work, quad, narrow)):
+    for r in (first or _refine_once(work, quad, wide, polarity=pol), _refine_once(work, quad, narrow, polarity=pol)):
         if not _sane(r.quad, work.size_wh):
             continue
-        r2 = _refine_once(work, r.quad, narrow)
+        r2 = _refine_once(work, r.quad, narrow, polarity=pol)
         r = r2 if _sane(r2.quad, work.size_wh) else r
         if best is None or _support_key(r) > _support_key(best):
             best = r
-    return best if best is not None else _refine_once(work, quad, narrow)
+    return best if best is not None else _refine_once(work, quad, narrow, polarity=pol)
 
 
 def _support_key(r: _Refined) -> float:
@@ -461,7 +474,12 @@ def _support_key(r: _Refined) -> float:
 
 
 def _sane(q: FloatArray, size_wh: tuple[int, int]) -> bool:
-    if not np.all(np.isfinite(q)) or not is_convex(q):
+    if not bool(np.isfinite(q).all()):
+        return False
+    d1 = np.roll(q, -1, axis=0) - q
+    d2 = np.roll(d1, -1, axis=0)
+    cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    if not (bool((cross > 1e-9).all()) or bool((cross < -1e-9).all())):
         return False
     w, h = size_wh
     return bool(np.all(q[:, 0] > -0.6 * w) and np.all(q[:, 0] < 1.6 * w)
@@ -532,10 +550,11 @@ def _refine_hires(img_bgr: NDArray[np.uint8], quad: FloatArray, diag_px: float) 
     s = min(1.0, diag_px / max(diag, 1.0))
     work = _prepare(crop, max(16, round(max(crop.shape[:2]) * s)))
     q = (quad - np.array([x0, y0])) * work.scale
-    r1 = _refine_once(work, q, max(3.0, 0.015 * diag * work.scale))
+    pol = _polarity(work, q, _inward_normals(q), max(3.0, 0.015 * diag * work.scale) + 3.0)
+    r1 = _refine_once(work, q, max(3.0, 0.015 * diag * work.scale), polarity=pol)
     if not _sane(r1.quad, work.size_wh):
         return quad
-    r2 = _refine_once(work, r1.quad, max(2.5, 0.008 * diag * work.scale))
+    r2 = _refine_once(work, r1.quad, max(2.5, 0.008 * diag * work.scale), polarity=pol)
     best = r2 if _sane(r2.quad, work.size_wh) else r1
     if float(best.support.mean()) < 0.5:
         return quad
@@ -567,10 +586,11 @@ class CardLocator:
     max_candidates: int = 5
     min_score: float = 0.35
     min_area_share: float = 0.012  # smallest card, as a share of the frame area
-    skip_lines_score: float = 0.75  # the Hough cue runs only when no candidate scores this well
+    confident_score: float = 0.8  # later (costlier) cues run only while no candidate scores this well
     max_refined: int = 16
-    hires_top: int = 2  # best candidates refined again on a full-resolution crop
-    hires_diag_px: float = 900.0  # card diagonal in the crop used for that refinement
+    hires_top: int = 1  # best candidates refined again on a sharper crop ...
+    hires_below_diag_px: float = 400.0  # ... when their diagonal in the working copy is below this
+    hires_diag_px: float = 700.0  # card diagonal in the crop used for that refinement
 
     def __call__(self, img_bgr: NDArray[np.uint8]) -> tuple[QuadCandidate, ...]:
         return tuple(c for c in self.all_candidates(img_bgr) if c.score >= self.min_score)[
@@ -582,14 +602,19 @@ class CardLocator:
         work = _prepare(img_bgr, self.max_side_px)
         w, h = work.size_wh
         min_area = self.min_area_share * w * h
-        rough: list[tuple[str, FloatArray]] = []
-        for name, mask in _seg_masks(work):
-            rough.extend((name, q) for q in _contour_quads(mask, min_area, work.size_wh))
-        rough.extend(("edges", q) for q in _contour_quads(_edge_mask(work), min_area, work.size_wh))
         seen: list[FloatArray] = []
-        scored = self._refine_and_score(work, rough, seen)
-        if not scored or scored[0][0] < self.skip_lines_score:
-            scored += self._refine_and_score(work, [("lines", q) for q in _hough_quads(work)], seen)
+        # cheap cues first; the costlier ones only while no candidate is convincing
+        stages: tuple[Callable[[], list[tuple[str, FloatArray]]], ...] = (
+            lambda: [(n, q) for n, m in _seg_masks(work) for q in _contour_quads(m, min_area, work.size_wh)],
+            lambda: [("edges", q) for q in _contour_quads(_edge_mask(work), min_area, work.size_wh)]
+            + [("texture", q) for q in _contour_quads(_text_density_mask(work), min_area, work.size_wh)],
+            lambda: [("lines", q) for q in _hough_quads(work)],
+        )
+        scored: list[tuple[float, str, FloatArray]] = []
+        for stage in stages:
+            scored += self._refine_and_score(work, stage(), seen)
+            if scored and max(t[0] for t in scored) >= self.confident_score:
+                break
         scored.sort(key=lambda t: -t[0])
         out: list[QuadCandidate] = []
         kept: list[FloatArray] = []
@@ -598,7 +623,8 @@ class CardLocator:
                 continue
             kept.append(q)
             q_orig = q / work.scale
-            if len(out) < self.hires_top:
+            small_card = float(np.linalg.norm(q[2] - q[0])) < self.hires_below_diag_px
+            if len(out) < self.hires_top and small_card and work.scale < 1.0:
                 q_orig = _refine_hires(img_bgr, q_orig, self.hires_diag_px)
             out.append(QuadCandidate(orient_long_side_top(q_orig), s, name))
         return tuple(out)
