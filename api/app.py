@@ -11,8 +11,8 @@ Order of checks for the endpoint (first failure answers):
  3. sign digest, times, single-use replay                                   -> 403 AUTHENTICATION_ERROR
  4. key known and enabled                                                   -> 403 AUTHORIZATION_ERROR:DENIED.
  5. `image`, `return_portrait`, `exception_range`, `encryption_type`        -> 400 MISSING/BAD_ARGUMENTS
- 6. image over `max_image_bytes`                                            -> 413 plain text
- 7. encryption keys configured for the key, image decrypts                  -> 400 KEY_NOT_FOUND / BAD_ARGUMENTS
+ 6. encryption keys configured for the key, image decrypts                  -> 400 KEY_NOT_FOUND / BAD_ARGUMENTS
+ 7. image (decrypted) over `max_image_bytes`                                -> 413 plain text
  8. per-key concurrency, engine queue                                       -> 403 CONCURRENCY_LIMIT_EXCEEDED
  9. quota (the call is counted here, whatever the engine says next)         -> 403 AUTHORIZATION_ERROR:Limit reached.
 10. engine errors                     -> 400 IMAGE_ERROR_UNSUPPORTED_FORMAT / INVALID_IMAGE_SIZE / ID_CARD_NOT_FOUND
@@ -262,6 +262,9 @@ def create_app(settings: Settings | None = None, *, engine: CardEngine | None = 
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
             store.close()
+            close = getattr(built, "close", None)
+            if engine is None and callable(close):  # we built it, we release its sessions
+                close()
 
     app = FastAPI(
         title="hmt-ocr",
@@ -320,8 +323,9 @@ def _error_response(request: Request, err: ApiError) -> Response:
     if err.is_plain_text:
         return PlainTextResponse(errors.TOO_LARGE_TEXT, status_code=err.status)
     request_id = state.request_id if err.carries_request_id else None
-    return JSONResponse(error_body(err.error, request_id=request_id, time_used_ms=_time_used_ms(request)),
-                        status_code=err.status)
+    return JSONResponse(
+        error_body(err.error, request_id=request_id, time_used_ms=_time_used_ms(request)), status_code=err.status
+    )
 
 
 def _time_used_ms(request: Request) -> int:
@@ -420,9 +424,7 @@ async def _handle(request: Request) -> Response:
     service: Service = request.app.state.service
     settings = service.settings
     try:
-        async with request.form(
-            max_files=4, max_fields=32, max_part_size=settings.max_body_bytes
-        ) as form:
+        async with request.form(max_files=4, max_fields=32, max_part_size=settings.max_body_bytes) as form:
             _, key = await asyncio.to_thread(_authenticate, service, form, time.time())
             request.state.api_key = key.api_key
             image = await _read_image(form, settings.max_body_bytes)
@@ -524,19 +526,29 @@ _OPENAPI_REQUEST: dict[str, Any] = {
                     "type": "object",
                     "required": ["sign", "sign_version", "image"],
                     "properties": {
-                        "sign": {"type": "string", "description": "Base64(HMAC_SHA1(secret, raw) || raw), "
-                                 "raw = a=<api_key>&b=<expire>&c=<now>&d=<random>; see docs/CLIENT.md"},
+                        "sign": {
+                            "type": "string",
+                            "description": "Base64(HMAC_SHA1(secret, raw) || raw), "
+                            "raw = a=<api_key>&b=<expire>&c=<now>&d=<random>; see docs/CLIENT.md",
+                        },
                         "sign_version": {"type": "string", "enum": ["hmac_sha1"]},
-                        "image": {"type": "string", "format": "binary",
-                                  "description": "< 10 MB, 200..8000 px; with encryption the framed Base64 text"},
+                        "image": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "< 10 MB, 200..8000 px; with encryption the framed Base64 text",
+                        },
                         "return_portrait": {"type": "string", "enum": ["0", "1"], "default": "0"},
                         "exception_range": {
                             "type": "string",
                             "description": 'JSON object: {"text_quality": true, "logic": true, '
-                                           '"completeness": false, "face_detect": false} (defaults shown)',
+                            '"completeness": false, "face_detect": false} (defaults shown)',
                         },
-                        "encryption_type": {"type": "string", "enum": ["0", "1", "2"], "default": "0",
-                                            "description": "0 none, 1 SM2, 2 RSA (OAEP-SHA256)"},
+                        "encryption_type": {
+                            "type": "string",
+                            "enum": ["0", "1", "2"],
+                            "default": "0",
+                            "description": "0 none, 1 SM2, 2 RSA (OAEP-SHA256)",
+                        },
                     },
                 }
             }
@@ -575,15 +587,21 @@ _OPENAPI_RESPONSES: dict[int | str, dict[str, Any]] = {
             }
         },
     },
-    400: {"description": "MISSING_ARGUMENTS: <key> | BAD_ARGUMENTS: <key> | INVALID_IMAGE_SIZE: image | "
-          "IMAGE_ERROR_UNSUPPORTED_FORMAT: image | ID_CARD_NOT_FOUND | KEY_NOT_FOUND",
-          "content": {"application/json": {"schema": _ERROR_SCHEMA}}},
-    403: {"description": "AUTHENTICATION_ERROR | AUTHORIZATION_ERROR:DENIED. | AUTHORIZATION_ERROR:Limit reached. "
-          "(no request_id) | CONCURRENCY_LIMIT_EXCEEDED",
-          "content": {"application/json": {"schema": _ERROR_SCHEMA}}},
+    400: {
+        "description": "MISSING_ARGUMENTS: <key> | BAD_ARGUMENTS: <key> | INVALID_IMAGE_SIZE: image | "
+        "IMAGE_ERROR_UNSUPPORTED_FORMAT: image | ID_CARD_NOT_FOUND | KEY_NOT_FOUND",
+        "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+    },
+    403: {
+        "description": "AUTHENTICATION_ERROR | AUTHORIZATION_ERROR:DENIED. | AUTHORIZATION_ERROR:Limit reached. "
+        "(no request_id) | CONCURRENCY_LIMIT_EXCEEDED",
+        "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+    },
     404: {"description": "API_NOT_FOUND (no request_id)", "content": {"application/json": {"schema": _ERROR_SCHEMA}}},
-    413: {"description": "Request Entity Too Large (plain text): body or image over 10 MB",
-          "content": {"text/plain": {"schema": {"type": "string"}}}},
+    413: {
+        "description": "Request Entity Too Large (plain text): body or image over 10 MB",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
     500: {"description": "INTERNAL_ERROR", "content": {"application/json": {"schema": _ERROR_SCHEMA}}},
 }
 
@@ -602,4 +620,3 @@ def install_openapi_components(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-

@@ -366,9 +366,9 @@ def rsa_private_to_pem(private: rsa.RSAPrivateKey) -> str:
 
 
 def rsa_public_to_pem(public: rsa.RSAPublicKey) -> str:
-    return public.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode("ascii")
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(
+        "ascii"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -386,16 +386,12 @@ class CipherPair:
 
 def sm2_pair(own_private_pem: bytes | str, peer_public_pem: bytes | str) -> CipherPair:
     private, public = sm2_private_from_pem(own_private_pem), sm2_public_from_pem(peer_public_pem)
-    return CipherPair(
-        ENCRYPTION_SM2, lambda data: sm2_encrypt(public, data), lambda data: sm2_decrypt(private, data)
-    )
+    return CipherPair(ENCRYPTION_SM2, lambda data: sm2_encrypt(public, data), lambda data: sm2_decrypt(private, data))
 
 
 def rsa_pair(own_private_pem: bytes, peer_public_pem: bytes) -> CipherPair:
     private, public = rsa_private_from_pem(own_private_pem), rsa_public_from_pem(peer_public_pem)
-    return CipherPair(
-        ENCRYPTION_RSA, lambda data: rsa_encrypt(public, data), lambda data: rsa_decrypt(private, data)
-    )
+    return CipherPair(ENCRYPTION_RSA, lambda data: rsa_encrypt(public, data), lambda data: rsa_decrypt(private, data))
 
 
 def load_pair(encryption_type: int, own_private_path: Path, peer_public_path: Path) -> CipherPair:

@@ -132,7 +132,7 @@ def load_keys_file(path: str | Path) -> dict[str, ApiKey]:
             raise KeysConfigError(f"{p}: invalid JSON at line {exc.lineno}") from exc
         entries = data.get("keys") if isinstance(data, Mapping) else data
         if not isinstance(entries, list):
-            raise KeysConfigError(f"{p}: expected {{\"keys\": [...]}} or a list")
+            raise KeysConfigError(f'{p}: expected {{"keys": [...]}} or a list')
         keys = [_entry(e, base, f"{p} keys[{i}]") for i, e in enumerate(entries)]
         return {k.api_key: k for k in keys}
     result: dict[str, ApiKey] = {}

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.config import EngineConfig
@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     state_db: Path = Field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "state.sqlite3")
     clock_skew_s: int = Field(default=300, ge=0)
     single_use_max_age_s: int = Field(default=86400, gt=0)
+
+    @field_validator("keys_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def resolved_engine_threads(self) -> int:

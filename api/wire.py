@@ -54,9 +54,21 @@ BACK_WIRE_FIELDS: tuple[tuple[str, str], ...] = (
 # Fields whose `result` is encrypted when encryption_type is 1 or 2 (the vendor's list).
 ENCRYPTED_WIRE_FIELDS: frozenset[str] = frozenset(
     {
-        "name", "gender", "nationality", "birth_year", "birth_month", "birth_day", "idcard_number",
-        "address", "portrait", "issued_by", "valid_date_start", "valid_date_end", "eep_number",
-        "epp_number", "hmt_issue_count",
+        "name",
+        "gender",
+        "nationality",
+        "birth_year",
+        "birth_month",
+        "birth_day",
+        "idcard_number",
+        "address",
+        "portrait",
+        "issued_by",
+        "valid_date_start",
+        "valid_date_end",
+        "eep_number",
+        "epp_number",
+        "hmt_issue_count",
     }
 )
 _CORNERS: tuple[str, ...] = ("lt", "rt", "rb", "lb")  # the order of QuadXY
@@ -117,17 +129,9 @@ def card_result_to_wire(
         f = result.field(field_name) or _missing_field(field_name)
         body[wire_name] = _field_to_wire(f.text, f.quality, f.quad_xy, f.logic)
     portrait = result.portrait
-    if (
-        return_portrait
-        and result.side == Side.FRONT
-        and portrait is not None
-        and portrait.face_found
-        and portrait.jpeg
-    ):
+    if return_portrait and result.side == Side.FRONT and portrait is not None and portrait.face_found and portrait.jpeg:
         # quality of the portrait "has no meaning for now" on the vendor's page: always 0.
-        body["portrait"] = _field_to_wire(
-            base64.b64encode(portrait.jpeg).decode("ascii"), 0.0, portrait.quad_xy, 0
-        )
+        body["portrait"] = _field_to_wire(base64.b64encode(portrait.jpeg).decode("ascii"), 0.0, portrait.quad_xy, 0)
     body["completeness"] = int(result.completeness)
     body["card_rect"] = rect_to_wire(result.card_quad_xy)
     return body
@@ -261,6 +265,4 @@ def parse_wire_response(body: Any) -> WireResponse:
         result_code=code,
         portrait=portrait,
     )
-    return WireResponse(
-        request_id=request_id, time_used_ms=time_used, error=None, card=card, result_code=result_code
-    )
+    return WireResponse(request_id=request_id, time_used_ms=time_used, error=None, card=card, result_code=result_code)
