@@ -23,6 +23,9 @@ from engine.normalize import TRAD_TO_SIMPLIFIED, normalize_text
         ("貴陽", "贵阳"),
         ("鄉鎮", "乡镇"),
         ("圍頭", "围头"),
+        # Japanese shinjitai forms
+        ("広東省", "广东省"),
+        ("李徳華", "李德华"),
         # full-width -> half-width
         ("８３００００１９９７０６０２００４Ｘ", "83000019970602004X"),
         ("Ｈ２６０３１５８７", "H26031587"),
