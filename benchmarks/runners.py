@@ -126,13 +126,18 @@ class InProcessRunner:
 
 
 def endpoint_url(url: str) -> str:
-    """A base URL gets the vendor's path; a URL that already names the endpoint is kept."""
-    url = url.rstrip("/")
-    return url if url.endswith(ENDPOINT_PATH.rsplit("/", 1)[1]) else url + ENDPOINT_PATH
+    """A base URL gets the vendor's path; a URL with a path is used as given (as `api.client` does)."""
+    from api.client import endpoint_url as client_endpoint_url
+
+    return client_endpoint_url(url)
 
 
 class HttpRunner:
-    """Any server speaking the wire protocol; one pooled `httpx.Client`, safe across threads."""
+    """Any server speaking the wire protocol; one pooled `httpx.Client`, safe across threads.
+
+    Signing and the form come from `api.client.OcrClient`; the post is made here so that the raw
+    status and body reach `prediction_from_http` whatever they are.
+    """
 
     def __init__(
         self,
@@ -146,26 +151,23 @@ class HttpRunner:
     ) -> None:
         import httpx
 
-        self._url = endpoint_url(url)
-        self._key = api_key
-        self._secret = api_secret
+        from api.client import OcrClient
+
         self._name = name or f"http:{url}"
-        self._form = {"sign_version": "hmac_sha1", "return_portrait": "1", **(extra_form or {})}
+        self._extra = dict(extra_form or {})
         self._client = httpx.Client(timeout=timeout_s, limits=httpx.Limits(max_connections=64))
+        self._ocr_client = OcrClient(url, api_key, api_secret, http=self._client)
+        self._url = self._ocr_client.url
 
     @property
     def name(self) -> str:
         return self._name
 
-    def _sign(self) -> str:
-        from api.auth import build_sign
-
-        return build_sign(self._key, self._secret)
-
     def post(self, image_bytes: bytes) -> tuple[int, bytes]:
+        form = {**self._ocr_client.form(return_portrait=True), **self._extra}
         response = self._client.post(
             self._url,
-            data={"sign": self._sign(), **self._form},
+            data=form,
             files={"image": ("image.jpg", image_bytes, "image/jpeg")},
         )
         return response.status_code, response.content

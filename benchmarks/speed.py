@@ -82,16 +82,17 @@ def _fallback_card(seed: int) -> Any:
 
 
 def sample_image_bgr(seed: int = 7) -> tuple[Any, str]:
-    """A card photo as BGR pixels, and where it came from."""
+    """A card photo (front, `photo` tier) as BGR pixels, and where it came from."""
     try:
-        from benchmarks.synth import generate_sample  # type: ignore[attr-defined]
+        import cv2
+        import numpy as np
 
-        sample = generate_sample(seed=seed, tier="photo")
-        img = getattr(sample, "image_bgr", None)
-        if img is None and isinstance(sample, tuple):
-            img = sample[0]
+        from benchmarks.synth import generate_sample
+
+        sample = generate_sample(seed=seed, tier="photo", side=0)
+        img = cv2.imdecode(np.frombuffer(sample.image_bytes, np.uint8), cv2.IMREAD_COLOR)
         if img is not None:
-            return img, "benchmarks.synth.generate_sample"
+            return img, f"benchmarks.synth.generate_sample(seed={seed}, tier='photo', side=0)"
     except Exception as exc:  # the generator is optional here; say what was used instead
         logger.info("generator unavailable (%s): using a plain rendered card", exc)
     return _fallback_card(seed), "fallback rendered card"
@@ -200,17 +201,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """Until `/healthz` answers 200 (the engine is built), or the server dies."""
+    import httpx
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with status {proc.returncode}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2.0).status_code == 200:
                 return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"server not listening on port {port} after {timeout_s:.0f} s")
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"server not ready on port {port} after {timeout_s:.0f} s")
 
 
 @contextmanager
@@ -225,7 +230,6 @@ def serve(
         env.update(
             {
                 "HMTOCR_API_KEYS": f"{key}:{secret}",
-                "HMTOCR_ENGINE": engine_name,
                 "HMTOCR_STATE_DB": str(Path(tmp) / "state.sqlite3"),
                 "HMTOCR_GENERATED_KEYS_FILE": str(Path(tmp) / "keys.json"),
             }
@@ -236,11 +240,11 @@ def serve(
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "api.cli", "--log-level", "WARNING", "serve",
-                 "--host", "127.0.0.1", "--port", str(port)],
+                 "--host", "127.0.0.1", "--port", str(port), "--engine", engine_name],
                 env=env, stdout=log, stderr=subprocess.STDOUT,
             )
             try:
-                _wait_listening(port, proc, timeout_s)
+                _wait_ready(port, proc, timeout_s)
                 yield f"http://127.0.0.1:{port}", key, secret, proc.pid
             except Exception:
                 logger.error("server log:\n%s", log_path.read_text(errors="replace")[-3000:])
@@ -348,6 +352,8 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {size} | end to end | " + " | ".join(cell(p, "end_to_end") for p in per) + " |")
         for stage in stage_names:
             lines.append(f"| {size} | stage `{stage}` | " + " | ".join(cell(p, "", stage) for p in per) + " |")
+        errs = [", ".join(f"{k}: {v}" for k, v in p.get("errors", {}).items()) or "-" for p in per]
+        lines.append(f"| {size} | engine errors | " + " | ".join(errs) + " |")
     rss = [f"{e['peak_rss_mib']:.0f}" for e in report["in_process"]]
     providers = [",".join(e["providers"]) or "n/a" for e in report["in_process"]]
     lines.append("| | peak RSS (MiB) | " + " | ".join(rss) + " |")

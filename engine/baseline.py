@@ -78,6 +78,7 @@ _MAINLAND_BACK = re.compile(r"居民身份证")
 
 _ID_RE = re.compile(r"\d{17}[\dX]")
 _ID_PARTIAL_RE = re.compile(r"[\dX]{6,}")
+_BIRTH_STRICT_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _BIRTH_RE = re.compile(r"(\d{4})年?\D{0,2}?(\d{1,2})月?\D{0,2}?(\d{1,2})日?")
 _DATE = r"(\d{4})[.,·](\d{1,2})[.,·](\d{1,2})"
 _VALID_RE = re.compile(_DATE + r"-+(?:" + _DATE + r"|(长期))")
@@ -85,6 +86,7 @@ _PASS_RE = re.compile(r"[HM]\d{8}|\d{8}")
 _COUNT_RE = re.compile(r"\d{1,2}")
 _GENDER_RE = re.compile(r"[男女]")
 
+_PERMIT_REGIONS = frozenset({"810000", "820000", "830000"})
 _ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 
 
@@ -196,6 +198,12 @@ def detect_side(rows: Sequence[Row]) -> Side:
     front = _keyword_count(rows, _FRONT_KEYWORDS)
     back = _keyword_count(rows, _BACK_KEYWORDS)
     joined = "".join(r.text for r in rows)
+    # Printed values are evidence too when the small labels were not read: a valid permit number
+    # (region 810000 / 820000 / 830000), a validity period, an H/M pass number.
+    row_ids = (m.group(0) for r in rows for m in _ID_RE.finditer(r.text.upper()))
+    if any(id_checksum_ok(m) and m[:6] in _PERMIT_REGIONS for m in row_ids):
+        front += 2
+    back += int(bool(_VALID_RE.search(joined))) + int(bool(re.search(r"(?<![A-Z\d])[HM]\d{8}(?!\d)", joined)))
     if front >= back and _MAINLAND_FRONT.search(joined):
         raise CardNotFoundError("front of a mainland ID card (民族), not a residence permit")
     if back > front and _MAINLAND_BACK.search(joined) and "居住证" not in joined:
@@ -206,13 +214,29 @@ def detect_side(rows: Sequence[Row]) -> Side:
 
 
 def _value_rows(rows: Sequence[Row], key: str) -> tuple[str, list[Row]]:
-    """Value after a label: on the label's row, or on the next row when the row holds only the label."""
+    """Value after a label: on the label's row, else on the neighbouring row (above or below) that is
+    level with the label and starts right of it (values printed larger sit off-centre), else on the
+    next row when the row holds only the label."""
     found = _find_label(rows, key)
     if found is None:
         return "", []
     i, value = found
     if value:
         return value, [rows[i]]
+    label = rows[i]
+    label_cy = sum(ln.center_y for ln in label.lines) / len(label.lines)
+    label_h = max(ln.height for ln in label.lines)
+    label_right = max(p[0] for p in label.quad_xy)
+    level: list[tuple[float, Row]] = []
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(rows) and not _starts_with_any_label(rows[j].text):
+            row = rows[j]
+            cy = sum(ln.center_y for ln in row.lines) / len(row.lines)
+            if abs(cy - label_cy) < label_h and row.lines[0].left_x >= label_right - 0.5 * label_h:
+                level.append((abs(cy - label_cy), row))
+    if level:
+        row = min(level, key=lambda item: item[0])[1]
+        return row.text, [row]
     if i + 1 < len(rows) and not _starts_with_any_label(rows[i + 1].text):
         return rows[i + 1].text, [rows[i + 1]]
     return "", []
@@ -229,6 +253,12 @@ def parse_front(rows: Sequence[Row]) -> dict[str, FieldResult]:
 
     birth_value, birth_rows = _value_rows(rows, "birth")
     birth = _BIRTH_RE.search(birth_value)
+    if birth is None:  # the label not read: a row printed like a birth date
+        for row in rows:
+            birth = _BIRTH_STRICT_RE.search(row.text)
+            if birth:
+                birth_rows = [row]
+                break
     if birth:
         year, month, day = birth.group(1), str(int(birth.group(2))), str(int(birth.group(3)))
     else:
@@ -330,6 +360,78 @@ def result_code(
     return ResultCode.OK
 
 
+# Labels in printed order, top to bottom, per side (a card upside down reads them in reverse).
+_LABEL_ORDER: tuple[tuple[str, ...], ...] = (
+    ("姓名", "性别", "出生", "住址", "公民身份"),
+    ("中华人民共和国", "居住证", "签发机关", "有效期限", "通行证"),
+)
+
+
+def label_order_inverted(rows: Sequence[Row]) -> bool:
+    """True when more pairs of printed labels appear bottom-up than top-down (a card turned 180°)."""
+    in_order = inverted = 0
+    for labels in _LABEL_ORDER:
+        found = []
+        for rank, label in enumerate(labels):
+            index = next((i for i, r in enumerate(rows) if label in r.text), None)
+            if index is not None:
+                found.append((rank, index))
+        for a in range(len(found)):
+            for b in range(a + 1, len(found)):
+                if found[a][1] == found[b][1]:
+                    continue
+                if found[a][1] < found[b][1]:
+                    in_order += 1
+                else:
+                    inverted += 1
+    return inverted > in_order
+
+
+def looks_like_permit(rows: Sequence[Row]) -> bool:
+    try:
+        detect_side(rows)
+    except CardNotFoundError:
+        return False
+    return True
+
+
+def mostly_vertical(rows: Sequence[Row]) -> bool:
+    """Most text boxes taller than wide: the text runs vertically (a card turned 90°)."""
+    lines = [ln for r in rows for ln in r.lines]
+    if not lines:
+        return False
+    tall = 0
+    for ln in lines:
+        (x0, y0), (x1, y1), _, (x3, y3) = ln.quad_xy
+        width = float(np.hypot(x1 - x0, y1 - y0))
+        height = float(np.hypot(x3 - x0, y3 - y0))
+        tall += int(height > 1.5 * width)
+    return tall * 2 > len(lines)
+
+
+def rotate_clockwise(
+    img_bgr: np.ndarray[Any, np.dtype[np.uint8]], turn: int
+) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return np.asarray(cv2.rotate(img_bgr, codes[turn]), dtype=np.uint8)
+
+
+def unrotate_point(x: float, y: float, turn: int, width: int, height: int) -> tuple[float, float]:
+    """A point of the image turned clockwise by `turn` back in the original `width` x `height` image."""
+    if turn == 90:
+        return y, height - 1 - x
+    if turn == 180:
+        return width - 1 - x, height - 1 - y
+    if turn == 270:
+        return width - 1 - y, x
+    return x, y
+
+
+def unrotate_quad(quad_xy: QuadXY, turn: int, width: int, height: int) -> QuadXY:
+    p = [unrotate_point(x, y, turn, width, height) for x, y in quad_xy]
+    return (p[0], p[1], p[2], p[3])
+
+
 def decode_image(image_bytes: bytes) -> np.ndarray[Any, np.dtype[np.uint8]]:
     """BGR pixels; `UnsupportedImageError` for undecodable bytes, `ImageSizeError` outside 200–8000 px."""
     if not image_bytes:
@@ -400,6 +502,22 @@ class BaselineEngine:
                 lines.append(TextLine(text, float(score), (pts[0], pts[1], pts[2], pts[3])))
         return tuple(lines)
 
+    def read_upright(self, img_bgr: np.ndarray[Any, np.dtype[np.uint8]]) -> tuple[tuple[Row, ...], int]:
+        """Rows read in the card's reading direction, and the clockwise turn (0/90/180/270) that made
+        the image upright. A second pass runs only when the first one says the card is turned: labels
+        in reverse order (180°), or no permit found among mostly vertical text boxes (90° / 270°)."""
+        rows = group_rows(self.read_lines(img_bgr))
+        turns: tuple[int, ...] = ()
+        if label_order_inverted(rows):
+            turns = (180,)
+        elif mostly_vertical(rows) and not looks_like_permit(rows):
+            turns = (90, 270)
+        for turn in turns:
+            turned_rows = group_rows(self.read_lines(rotate_clockwise(img_bgr, turn)))
+            if looks_like_permit(turned_rows) and not label_order_inverted(turned_rows):
+                return turned_rows, turn
+        return rows, 0
+
     def recognize(self, image_bytes: bytes, options: RecognizeOptions) -> CardResult:
         timings: list[StageTiming] = []
 
@@ -411,10 +529,10 @@ class BaselineEngine:
                 timings.append(StageTiming(stage, (time.perf_counter() - t0) * 1000.0))
 
         img = timed("decode", lambda: decode_image(image_bytes))
-        lines = timed("ocr", lambda: self.read_lines(img))
+        rows, turn = timed("ocr", lambda: self.read_upright(img))
+        height, width = img.shape[:2]
 
         def parse() -> tuple[Side, tuple[FieldResult, ...]]:
-            rows = group_rows(lines)
             side = detect_side(rows)
             parsed = parse_front(rows) if side == Side.FRONT else parse_back(rows)
             names = FRONT_FIELDS if side == Side.FRONT else BACK_FIELDS
@@ -424,6 +542,9 @@ class BaselineEngine:
                 f = parsed[n]
                 if not f.text and n in required:  # a field not read is a logic problem (vendor)
                     f = FieldResult(name=n, text="", quality=0.0, quad_xy=ZERO_QUAD, logic=1)
+                elif turn and f.quad_xy != ZERO_QUAD:
+                    quad = unrotate_quad(f.quad_xy, turn, width, height)
+                    f = FieldResult(name=n, text=f.text, quality=f.quality, quad_xy=quad, logic=f.logic)
                 fields.append(f)
             return side, tuple(fields)
 

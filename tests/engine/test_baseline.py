@@ -17,10 +17,13 @@ from engine.baseline import (
     detect_side,
     group_rows,
     id_checksum_ok,
+    label_order_inverted,
     normalize_text,
     parse_back,
     parse_front,
     result_code,
+    rotate_clockwise,
+    unrotate_point,
 )
 from engine.config import EngineConfig
 from engine.errors import CardNotFoundError, ImageSizeError, UnsupportedImageError
@@ -109,6 +112,35 @@ def test_parse_back_from_lines() -> None:
         "eep_number": "H12345678",
         "issue_count": "01",
     }
+
+
+def test_value_printed_larger_beside_its_label_is_found() -> None:
+    # The value's centre sits 20 px above the label's: two rows, but level enough to belong together.
+    lines = [*BACK_LINES[:2], line("签发机关", 150, 340, 120, 30), line("苏州市公安局姑苏分局", 300, 310, 400, 50),
+             *BACK_LINES[4:]]
+    assert parse_back(group_rows(lines))["issued_by"].text == "苏州市公安局姑苏分局"
+
+
+def test_birth_without_its_label_and_front_from_the_number_alone() -> None:
+    rows = group_rows([line("1976年9月22日", 60, 180), line("810000197609227954", 60, 500)])
+    assert detect_side(rows) == Side.FRONT
+    f = parse_front(rows)
+    assert (f["birth_year"].text, f["birth_month"].text, f["birth_day"].text) == ("1976", "9", "22")
+
+
+def test_upside_down_label_order() -> None:
+    assert not label_order_inverted(group_rows(FRONT_LINES))
+    flipped = [line(ln.text, 0, 1000 - ln.center_y) for ln in FRONT_LINES]
+    assert label_order_inverted(group_rows(flipped))
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_unrotate_point_inverts_rotation(turn: int) -> None:
+    img = np.zeros((300, 500, 3), np.uint8)
+    img[40, 70] = 255  # (x=70, y=40)
+    turned = rotate_clockwise(img, turn)
+    ys, xs = np.nonzero(turned[:, :, 0])
+    assert unrotate_point(float(xs[0]), float(ys[0]), turn, 500, 300) == (70.0, 40.0)
 
 
 def test_long_term_validity_and_taiwan_pass() -> None:
