@@ -128,10 +128,12 @@ class FieldReader:
         lines: Sequence[CardLine],
         hit: LabelHit | None,
         prior_y_px: float,
+        value_from_mm: float,
         card_wh: tuple[int, int],
         *,
         x_max: float,
         stop_labels: Sequence[str] = (),
+        split_at_gap: bool = False,
     ) -> tuple[list[Glyph], list[Glyph], Glyph | None, int | None]:
         """Glyphs of the value after a label (or, with the label unread, on the row where it should be)."""
         if hit is not None:
@@ -145,7 +147,7 @@ class FieldReader:
             if not candidates:
                 return [], [], None, None
             row_index = min(candidates, key=lambda i: abs(rows[i].y_center - prior_y_px))
-            column = layout.VALUE_COLUMN_MM / layout.CARD_MM_WH[0] * card_wh[0]
+            column = value_from_mm / layout.CARD_MM_WH[0] * card_wh[0]
             label_glyphs = []
             after = [g for g in rows[row_index].glyphs if g.x >= column]
         stop: Glyph | None = None
@@ -159,6 +161,10 @@ class FieldReader:
                 after = after[:pos]
                 text = text[:pos]
         value = [g for g in after if g.x <= x_max]
+        if split_at_gap:
+            value, rest = _split_at_gap(value)
+            if rest and stop is None:
+                stop = rest[0]
         return value, label_glyphs, stop, row_index
 
     # -- sides --------------------------------------------------------------------------------
@@ -181,10 +187,19 @@ class FieldReader:
         mask: np.ndarray,
         x_max: float,
         stop_labels: Sequence[str] = (),
+        split_at_gap: bool = False,
     ) -> tuple[_Decoded, int | None]:
         prior_y = layout.mm_to_px(label.center_mm, card_wh)[1]
         value, label_glyphs, stop, row_index = self._value(
-            rows, lines, hits[label.text], prior_y, card_wh, x_max=x_max, stop_labels=stop_labels
+            rows,
+            lines,
+            hits[label.text],
+            prior_y,
+            label.value_from_mm,
+            card_wh,
+            x_max=x_max,
+            stop_labels=stop_labels,
+            split_at_gap=split_at_gap,
         )
         if not value:
             return _Decoded("", (), None, ()), row_index
@@ -244,6 +259,31 @@ class FieldReader:
             last_y = row.y_center
         return _merge(parts)
 
+    def _issue_count(
+        self,
+        rows: Sequence[Row],
+        lines: Sequence[CardLine],
+        hits: dict[str, LabelHit | None],
+        label: Label,
+        pass_row: int | None,
+        card_wh: tuple[int, int],
+    ) -> FieldReading:
+        """签发次数 follows its label; with the label unread, it is the last two digits printed after the
+        pass number on its row (one-row layout) or on the row below it (two-row layout)."""
+        width = float(card_wh[0])
+        if hits[label.text] is not None or pass_row is None:
+            count, _ = self._simple("issue_count", label, hits, rows, lines, card_wh, self._g.digits, width)
+        else:
+            column = layout.mm_to_px((layout.VALUE_COLUMN_MM, 0), card_wh)[0]
+            _, rest = _split_at_gap([g for g in rows[pass_row].glyphs if g.x >= column])
+            if not rest and pass_row + 1 < len(rows):
+                rest = list(rows[pass_row + 1].glyphs)
+            if not rest:
+                return FieldReading("issue_count", "", (), None)
+            count = self._decode(lines, self._segments(lines, rest, [], None), self._g.digits)
+        digits = re.findall(r"\d{2}", count.text)
+        return FieldReading("issue_count", digits[-1] if digits else count.text, count.confidences, count.box_xyxy)
+
     def _id_number(self, decoded: _Decoded) -> FieldReading:
         text = decoded.text
         if len(decoded.lines) == 1 and not rules.is_valid_id_number(text):
@@ -264,7 +304,7 @@ class FieldReader:
         validity, _ = self._simple("validity", labels["validity"], hits, rows, lines, card_wh, self._g.validity, width)
         out.extend(_split_validity(validity))
 
-        number, _ = self._simple(
+        number, pass_row = self._simple(
             "eep_number",
             labels["eep_number"],
             hits,
@@ -274,17 +314,24 @@ class FieldReader:
             self._g.pass_number,
             width,
             stop_labels=("签发次数",),
+            split_at_gap=True,
         )
         text = _first_match(r"[HM]\d{8}(?:\d{2})?|\d{8}", number.text) or number.text
         out.append(FieldReading("eep_number", text, number.confidences, number.box_xyxy))
-
-        count, _ = self._simple("issue_count", labels["issue_count"], hits, rows, lines, card_wh, self._g.digits, width)
-        out.append(
-            FieldReading(
-                "issue_count", _first_match(r"\d{2}", count.text) or count.text, count.confidences, count.box_xyxy
-            )
-        )
+        out.append(self._issue_count(rows, lines, hits, labels["issue_count"], pass_row, card_wh))
         return out
+
+
+def _split_at_gap(glyphs: list[Glyph]) -> tuple[list[Glyph], list[Glyph]]:
+    """Value glyphs up to the first gap wider than three character pitches (another value follows)."""
+    if len(glyphs) < 3:
+        return glyphs, []
+    gaps = [b.x - a.x for a, b in itertools.pairwise(glyphs)]
+    pitch = float(np.median(gaps))
+    for i, gap in enumerate(gaps):
+        if gap > 3.0 * max(pitch, 1.0):
+            return glyphs[: i + 1], glyphs[i + 1 :]
+    return glyphs, []
 
 
 def _merge(parts: Sequence[_Decoded]) -> _Decoded:

@@ -20,23 +20,24 @@ class Label:
     side: Side
     center_mm: tuple[float, float]
     field: str | None  # the field whose value follows the label on the same row
+    value_from_mm: float = 0.0  # where the value starts when the label itself could not be read
 
 
 FRONT_LABELS: tuple[Label, ...] = (
-    Label("姓名", Side.FRONT, (9.0, 9.8), "name"),
-    Label("性别", Side.FRONT, (9.0, 16.3), "gender"),
-    Label("出生", Side.FRONT, (9.0, 22.8), "birth"),
-    Label("住址", Side.FRONT, (9.0, 29.3), "address"),
-    Label("公民身份号码", Side.FRONT, (15.0, 47.0), "idcard_number"),
+    Label("姓名", Side.FRONT, (9.0, 9.8), "name", 14.5),
+    Label("性别", Side.FRONT, (9.0, 16.3), "gender", 14.5),
+    Label("出生", Side.FRONT, (9.0, 22.8), "birth", 14.5),
+    Label("住址", Side.FRONT, (9.0, 29.3), "address", 14.5),
+    Label("公民身份号码", Side.FRONT, (15.0, 47.0), "idcard_number", 26.0),
 )
 BACK_LABELS: tuple[Label, ...] = (
     Label("中华人民共和国", Side.BACK, (51.0, 10.0), None),
     Label("港澳台居民居住证", Side.BACK, (53.0, 20.0), None),
-    Label("签发机关", Side.BACK, (18.0, 37.0), "issued_by"),
-    Label("有效期限", Side.BACK, (18.0, 42.0), "validity"),
-    Label("通行证号码", Side.BACK, (19.5, 47.0), "eep_number"),
+    Label("签发机关", Side.BACK, (18.0, 37.0), "issued_by", 25.0),
+    Label("有效期限", Side.BACK, (18.0, 42.0), "validity", 25.0),
+    Label("通行证号码", Side.BACK, (19.5, 47.0), "eep_number", 27.0),
     # Placement on the real card is unconfirmed (same row as the pass number, or the row below).
-    Label("签发次数", Side.BACK, (60.0, 47.0), "issue_count"),
+    Label("签发次数", Side.BACK, (60.0, 47.0), "issue_count", 66.0),
 )
 ALL_LABELS = FRONT_LABELS + BACK_LABELS
 

@@ -24,10 +24,20 @@ class ResultCode(IntEnum):
 
 # Wire names of the fields per side, in the order they are printed on the card.
 FRONT_FIELDS: tuple[str, ...] = (
-    "name", "gender", "birth_year", "birth_month", "birth_day", "address", "idcard_number",
+    "name",
+    "gender",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "address",
+    "idcard_number",
 )
 BACK_FIELDS: tuple[str, ...] = (
-    "issued_by", "valid_date_start", "valid_date_end", "eep_number", "issue_count",
+    "issued_by",
+    "valid_date_start",
+    "valid_date_end",
+    "eep_number",
+    "issue_count",
 )
 # Fields the vendor API returns; `issue_count` (签发次数) is our addition.
 VENDOR_BACK_FIELDS: tuple[str, ...] = BACK_FIELDS[:4]
