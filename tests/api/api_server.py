@@ -1,5 +1,6 @@
-"""One real server process per test session (`python -m uvicorn --factory api.app:create_app`, the
-real `hmt` engine), configured with a keys file whose keys have tiny limits and encryption keys."""
+"""The `server` fixture (re-exported by conftest.py): one real server process per test session
+(`python -m uvicorn --factory api.app:create_app`, the real `hmt` engine), configured with a keys file
+whose keys have tiny limits and encryption keys."""
 
 from __future__ import annotations
 

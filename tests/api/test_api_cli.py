@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, Server, free_port
+from api_server import REPO, Server, free_port
 
 
 def test_serve_without_keys_generates_a_private_key_file(tmp_path: Path) -> None:

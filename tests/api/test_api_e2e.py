@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Server
+from api_server import Server
 
 from api.client import ClientReply, OcrClient, client_cipher
 from benchmarks.synth import Sample, generate_sample

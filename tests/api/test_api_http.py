@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Server
+from api_server import Server
 from PIL import Image
 
 from api.auth import build_sign, sign_raw
