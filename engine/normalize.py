@@ -11,6 +11,7 @@ Characters that are valid simplified characters in their own right (乾, 後, �
 
 from __future__ import annotations
 
+# fmt: off
 TRAD_TO_SIMPLIFIED: dict[str, str] = {
     # card labels, authorities, administrative words
     "別": "别", "號": "号", "碼": "码", "證": "证", "簽": "签", "發": "发", "機": "机", "關": "关",
@@ -122,6 +123,7 @@ TRAD_TO_SIMPLIFIED: dict[str, str] = {
     # more variants
     "勳": "勋",
 }
+# fmt: on
 
 # Look-alikes of the name separator `·` (U+00B7) the recogniser emits.
 MIDDLE_DOTS = "•‧・∙⋅●･"

@@ -112,9 +112,7 @@ class PortraitStage:
     def closed(self) -> bool:
         return not self._finalizer.alive
 
-    def __call__(
-        self, card_bgr: np.ndarray, region_xyxy: BoxXYXY, *, encode_jpeg: bool = True
-    ) -> PortraitCrop:
+    def __call__(self, card_bgr: np.ndarray, region_xyxy: BoxXYXY, *, encode_jpeg: bool = True) -> PortraitCrop:
         if card_bgr.ndim != 3 or card_bgr.shape[2] != 3 or card_bgr.dtype != np.uint8:
             raise ValueError(f"need a BGR uint8 image, got shape {card_bgr.shape} dtype {card_bgr.dtype}")
         if self.closed:

@@ -94,10 +94,7 @@ def id_gender(s: str) -> Literal["男", "女"] | None:
 def is_valid_id_number(s: str) -> bool:
     """18 characters, checksum right, birth date a real day, region 810000/820000/830000."""
     return (
-        _id_shape_ok(s)
-        and id_check_char(s[:17]) == s[17]
-        and id_birth_date(s) is not None
-        and id_region(s) is not None
+        _id_shape_ok(s) and id_check_char(s[:17]) == s[17] and id_birth_date(s) is not None and id_region(s) is not None
     )
 
 

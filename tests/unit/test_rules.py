@@ -273,8 +273,14 @@ def test_check_front_missing_keys_are_empty() -> None:
 
 
 def test_check_front_male_hong_kong() -> None:
-    fields = {**GOOD_FRONT, "gender": "男", "birth_year": "1985", "birth_month": "12", "birth_day": "31",
-              "idcard_number": HK_M}
+    fields = {
+        **GOOD_FRONT,
+        "gender": "男",
+        "birth_year": "1985",
+        "birth_month": "12",
+        "birth_day": "31",
+        "idcard_number": HK_M,
+    }
     assert flagged(check_front(fields, TODAY)) == set()
 
 

@@ -36,8 +36,9 @@ def render_line(text: str, height: int = 40, paper: tuple[int, int, int] = PAPER
     (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_DUPLEX, scale, 2)
     img = np.zeros((height, tw + height // 2, 3), np.uint8)
     img[:] = paper
-    cv2.putText(img, text, (height // 4, int(height * 0.75)), cv2.FONT_HERSHEY_DUPLEX, scale, (35, 35, 40), 2,
-                cv2.LINE_AA)
+    cv2.putText(
+        img, text, (height // 4, int(height * 0.75)), cv2.FONT_HERSHEY_DUPLEX, scale, (35, 35, 40), 2, cv2.LINE_AA
+    )
     noise = np.random.default_rng(seed).normal(0.0, 4.0, img.shape)
     return np.clip(img.astype(np.float64) + noise, 0, 255).astype(np.uint8)
 
