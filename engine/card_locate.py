@@ -76,8 +76,9 @@ class _Work:
     size_wh: tuple[int, int]
     gray: NDArray[np.uint8]
     ycc: NDArray[np.uint8]  # YCrCb of the blurred working copy
-    gx: F32  # (h, w, 3) Sobel x of L, a, b
+    gx: F32  # (h, w, 3) Sobel x of Y, Cr, Cb
     gy: F32
+    detail_thr: float  # Sobel lightness response counted as print, above the noise level
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,9 @@ def _prepare(img_bgr: NDArray[np.uint8], max_side_px: int) -> _Work:
     gx = _f32(cv2.Sobel(ycc, cv2.CV_32F, 1, 0, ksize=3))  # chroma weighting happens when sampling
     gy = _f32(cv2.Sobel(ycc, cv2.CV_32F, 0, 1, ksize=3))
     sh, sw = small.shape[:2]
-    return _Work(scale, (sw, sh), _u8(ycc[:, :, 0].copy()), ycc, gx, gy)
+    mag = np.abs(gx[::4, ::4, 0]) + np.abs(gy[::4, ::4, 0])
+    detail_thr = max(_TEXT_EDGE, 4.0 * float(np.median(mag)))
+    return _Work(scale, (sw, sh), _u8(ycc[:, :, 0].copy()), ycc, gx, gy, detail_thr)
 
 
 # ---------------------------------------------------------------- rough candidates
@@ -245,7 +248,7 @@ def _seg_masks(work: _Work) -> list[tuple[str, NDArray[np.uint8]]]:
 def _text_density_mask(work: _Work) -> NDArray[np.uint8]:
     """Where fine lightness detail (print) is dense: the card's face, whatever its contrast to the table."""
     g = np.abs(work.gx[:, :, 0]) + np.abs(work.gy[:, :, 0])
-    detail = (g > _TEXT_EDGE).astype(np.float32)
+    detail = (g > work.detail_thr).astype(np.float32)
     k = max(5, (min(work.size_wh) // 24) | 1)
     dens = cv2.blur(detail, (k, k))
     _, m = cv2.threshold(_u8(np.clip(dens * 255, 0, 255)), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -264,8 +267,7 @@ def _hough_quads(work: _Work, max_lines: int = 12) -> list[FloatArray]:
     edges = cv2.Canny(work.gray, 12, 36)
     min_len = 0.08 * min(w, h)
     # few gaps allowed: rows of text are dotted lines, card sides are continuous
-    segs = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=int(min_len * 0.8),
-                           minLineLength=min_len, maxLineGap=2.0)
+    segs = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=int(min_len * 0.8), minLineLength=min_len, maxLineGap=2.0)
     if segs is None:
         return []
     segs = segs.reshape(-1, 4).astype(np.float64)
@@ -376,7 +378,10 @@ def _polarity(work: _Work, quad: FloatArray, inward: FloatArray, depth: float) -
 
 
 def _refine_once(
-    work: _Work, quad: FloatArray, radius: float, n_samples: int = 28,
+    work: _Work,
+    quad: FloatArray,
+    radius: float,
+    n_samples: int = 28,
     polarity: NDArray[np.int64] | None = None,
 ) -> _Refined:
     """Fit a line to the strongest edge across each side (within `radius`) and intersect them."""
@@ -482,8 +487,12 @@ def _sane(q: FloatArray, size_wh: tuple[int, int]) -> bool:
     if not (bool((cross > 1e-9).all()) or bool((cross < -1e-9).all())):
         return False
     w, h = size_wh
-    return bool(np.all(q[:, 0] > -0.6 * w) and np.all(q[:, 0] < 1.6 * w)
-                and np.all(q[:, 1] > -0.6 * h) and np.all(q[:, 1] < 1.6 * h))
+    return bool(
+        np.all(q[:, 0] > -0.6 * w)
+        and np.all(q[:, 0] < 1.6 * w)
+        and np.all(q[:, 1] > -0.6 * h)
+        and np.all(q[:, 1] < 1.6 * h)
+    )
 
 
 def _min_angle_deg(q: FloatArray) -> float:
@@ -510,7 +519,34 @@ def _interior_texture(work: _Work, quad: FloatArray) -> float:
     vis = (mx >= 0) & (mx < w) & (my >= 0) & (my < h)
     if vis.sum() < 20:
         return 0.0
-    return float((g[vis] > _TEXT_EDGE).mean())
+    return float((g[vis] > work.detail_thr).mean())
+
+
+def _margin_detail(work: _Work, quad: FloatArray) -> float:
+    """Share of strong lightness detail in a thin band just inside the sides (1.5-4 % in).
+
+    A card has a plain margin inside its edge; the edge of a block of printed text does not.
+    """
+    unit = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=np.float32)
+    hm = cv2.getPerspectiveTransform(unit, quad.astype(np.float32))
+    t = np.linspace(0.1, 0.9, 24)
+    short_px = float(min(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1])))
+    d0 = max(0.015, 3.5 / max(short_px, 1.0) / CARD_ASPECT)  # keep clear of the blurred edge itself
+    uv = []
+    for depth in (d0, d0 + 0.01, d0 + 0.02):
+        e = depth * CARD_ASPECT  # same physical depth on the short sides
+        uv += [np.stack([t, np.full_like(t, e)], 1), np.stack([t, np.full_like(t, 1 - e)], 1),
+               np.stack([np.full_like(t, depth), t], 1), np.stack([np.full_like(t, 1 - depth), t], 1)]
+    pts = cv2.perspectiveTransform(np.concatenate(uv).reshape(-1, 1, 2).astype(np.float32), hm)
+    mx = pts[:, :, 0].astype(np.float32)
+    my = pts[:, :, 1].astype(np.float32)
+    g = np.abs(cv2.remap(work.gx[:, :, 0], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+    g += np.abs(cv2.remap(work.gy[:, :, 0], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+    w, h = work.size_wh
+    vis = (mx >= 0) & (mx < w) & (my >= 0) & (my < h)
+    if vis.sum() < 20:
+        return 0.0
+    return float((g[vis] > work.detail_thr).mean())
 
 
 def _score(work: _Work, ref: _Refined) -> float:
@@ -531,8 +567,9 @@ def _score(work: _Work, ref: _Refined) -> float:
     s_edge = float(0.5 * sup.mean() + 0.5 * sup[0])  # the weakest side matters
     s_contrast = min(1.0, ref.contrast / 120.0)
     s_tex = min(1.0, _interior_texture(work, q) / 0.12)
+    s_margin = 1.0 - min(1.0, max(0.0, (_margin_detail(work, q) - 0.15) / 0.35))
     score = s_edge * (0.35 + 0.2 * s_aspect + 0.1 * s_area + 0.1 * s_angle + 0.05 * s_contrast + 0.2 * s_tex)
-    score *= (0.5 + 0.5 * s_aspect) * (0.6 + 0.4 * s_tex)
+    score *= (0.5 + 0.5 * s_aspect) * (0.6 + 0.4 * s_tex) * (0.6 + 0.4 * s_margin)
     return float(min(1.0, max(0.0, score)))
 
 
@@ -593,9 +630,7 @@ class CardLocator:
     hires_diag_px: float = 700.0  # card diagonal in the crop used for that refinement
 
     def __call__(self, img_bgr: NDArray[np.uint8]) -> tuple[QuadCandidate, ...]:
-        return tuple(c for c in self.all_candidates(img_bgr) if c.score >= self.min_score)[
-            : self.max_candidates
-        ]
+        return tuple(c for c in self.all_candidates(img_bgr) if c.score >= self.min_score)[: self.max_candidates]
 
     def all_candidates(self, img_bgr: NDArray[np.uint8]) -> tuple[QuadCandidate, ...]:
         """Every scored candidate, best first, with no score threshold (for diagnostics)."""
@@ -606,8 +641,10 @@ class CardLocator:
         # cheap cues first; the costlier ones only while no candidate is convincing
         stages: tuple[Callable[[], list[tuple[str, FloatArray]]], ...] = (
             lambda: [(n, q) for n, m in _seg_masks(work) for q in _contour_quads(m, min_area, work.size_wh)],
-            lambda: [("edges", q) for q in _contour_quads(_edge_mask(work), min_area, work.size_wh)]
-            + [("texture", q) for q in _contour_quads(_text_density_mask(work), min_area, work.size_wh)],
+            lambda: (
+                [("edges", q) for q in _contour_quads(_edge_mask(work), min_area, work.size_wh)]
+                + [("texture", q) for q in _contour_quads(_text_density_mask(work), min_area, work.size_wh)]
+            ),
             lambda: [("lines", q) for q in _hough_quads(work)],
         )
         scored: list[tuple[float, str, FloatArray]] = []
