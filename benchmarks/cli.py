@@ -53,5 +53,6 @@ def register(subparsers: Any) -> None:
     speed.add_argument("--http", action="store_true", help="also time the real service at concurrency levels")
     speed.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4], help="for --http")
     speed.add_argument("--requests", type=int, default=12, help="requests per concurrency level (--http)")
+    speed.add_argument("--image", help="time this photo (resized to each size) instead of a generated one")
     speed.add_argument("--json", help="write the report here")
     speed.set_defaults(handler=_speed)

@@ -387,7 +387,15 @@ def handle(args: Any) -> int:
     if "baseline" not in engines:
         logger.info("the baseline is always measured beside the others")
         engines.append("baseline")
-    img_bgr, source = sample_image_bgr()
+    if args.image:
+        import cv2
+
+        img_bgr, source = cv2.imread(str(args.image), cv2.IMREAD_COLOR), f"file {args.image}"
+        if img_bgr is None:
+            logger.error("cannot read %s", args.image)
+            return 2
+    else:
+        img_bgr, source = sample_image_bgr()
     images = {size: image_at_long_side(img_bgr, size) for size in args.sizes}
     report: dict[str, Any] = {
         "sizes": list(args.sizes), "repeat": args.repeat, "warmup": args.warmup, "image_source": source,
