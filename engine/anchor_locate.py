@@ -13,24 +13,10 @@ from engine import layout
 from engine.ocr.cls import TextAngleClassifier
 from engine.ocr.det import TextDetector
 from engine.ocr.rec import TextRecognizer
-from engine.reading import crop_line
+from engine.reading import crop_line, match_label
 from engine.types import QuadXY, Side
 
 _MAX_LINES = 40
-
-
-def _label_score(text: str, label: str) -> tuple[float, int]:
-    """Best in-order match of `label` in `text`: share of characters read as printed, and where."""
-    if label in text:
-        return 1.0, text.index(label)
-    n = len(label)
-    best = (0.0, -1)
-    for start in range(0, max(1, len(text) - n + 1)):
-        window = text[start : start + n]
-        score = sum(a == b for a, b in zip(window, label, strict=False)) / n
-        if score > best[0]:
-            best = (score, start)
-    return best
 
 
 class AnchorLocator:
@@ -69,7 +55,7 @@ class AnchorLocator:
             if len(text) != len(rec.text):
                 continue  # character positions no longer line up with the text
             for label in layout.ALL_LABELS:
-                score, start = _label_score(text, label.text)
+                score, start, _ = match_label(text, label.text)
                 if score < (1.0 if len(label.text) <= 2 else 0.75):
                     continue
                 fracs = rec.char_x_fraction[start : start + len(label.text)]

@@ -13,7 +13,7 @@ import numpy as np
 from engine import layout, rules
 from engine.layout import Label
 from engine.ocr.rec import RecLine, TextRecognizer
-from engine.reading import CardLine, Glyph, LabelHit, Row, find_label
+from engine.reading import CardLine, Glyph, LabelHit, Row, find_label, match_label
 from engine.types import Side
 
 DIGITS = "0123456789"
@@ -153,10 +153,8 @@ class FieldReader:
         stop: Glyph | None = None
         text = "".join(g.char for g in after)
         for s in stop_labels:
-            pos = text.find(s)
-            if pos < 0 and len(s) >= 4:
-                pos = text.find(s[:2])
-            if pos >= 0:
+            score, pos, _ = match_label(text, s)
+            if score >= 0.5:
                 stop = after[pos]
                 after = after[:pos]
                 text = text[:pos]
@@ -274,7 +272,8 @@ class FieldReader:
         if hits[label.text] is not None or pass_row is None:
             count, _ = self._simple("issue_count", label, hits, rows, lines, card_wh, self._g.digits, width)
         else:
-            column = layout.mm_to_px((layout.VALUE_COLUMN_MM, 0), card_wh)[0]
+            pass_label = next(lab for lab in layout.BACK_LABELS if lab.field == "eep_number")
+            column = layout.mm_to_px((pass_label.value_from_mm, 0), card_wh)[0]
             _, rest = _split_at_gap([g for g in rows[pass_row].glyphs if g.x >= column])
             if not rest and pass_row + 1 < len(rows):
                 rest = list(rows[pass_row + 1].glyphs)

@@ -121,10 +121,12 @@ class CardPipeline:
         texts = {r.name: r.text for r in readings}
         logic = rules.check_side_fields(int(reading.side), texts, self._today())
         out = []
+        # Glare and fingers are judged against this card's own paper, not a fixed white.
+        paper_bgr = scoring.paper_color_bgr(reading.card_bgr)
         for r in readings:
             quality = 0.0
             if r.text and r.box_xyxy is not None:
-                cues = scoring.crop_quality_cues(_crop(reading.card_bgr, r.box_xyxy))
+                cues = scoring.crop_quality_cues(_crop(reading.card_bgr, r.box_xyxy), paper_bgr=paper_bgr)
                 quality = scoring.quality_from_cues(r.confidence, cues)
             out.append(
                 FieldResult(
@@ -145,7 +147,7 @@ class CardPipeline:
     def _portrait(self, reading: CardReading, options: RecognizeOptions) -> Portrait:
         region = layout.mm_box_to_px(layout.PORTRAIT_MM_XYXY, self.stages.reader.card_size_wh)
         region_xyxy = (region[0], region[1], region[2], region[3])
-        crop = self.stages.portrait(reading.card_bgr, region_xyxy)
+        crop = self.stages.portrait(reading.card_bgr, region_xyxy, encode_jpeg=options.return_portrait)
         return Portrait(
             quad_xy=self._to_image_quad(reading, tuple(float(v) for v in region_xyxy)),  # type: ignore[arg-type]
             face_found=crop.face_found,

@@ -130,20 +130,37 @@ class LabelHit:
     score: float  # share of the label's characters read as printed
 
 
+def match_label(text: str, label: str) -> tuple[float, int, int]:
+    """Best in-order window of `text` matching `label`: (share of characters read as printed, start, end).
+
+    A misread first or middle character stays part of the label; a trailing character that does not
+    match and is an ASCII digit or sign is left to the value ("有效期2021…" read without its 限).
+    """
+    n = len(label)
+    if label in text:
+        start = text.index(label)
+        return 1.0, start, start + n
+    best = (0.0, -1, -1)
+    for start in range(0, max(1, len(text) - n + 1)):
+        window = text[start : start + n]
+        hits = [a == b for a, b in zip(window, label, strict=False)]
+        score = sum(hits) / n
+        if score <= best[0] or not any(hits):
+            continue
+        end = start + len(window)
+        while end > start and not hits[end - start - 1] and text[end - 1].isascii():
+            end -= 1
+        best = (score, start, end)
+    return best
+
+
 def find_label(rows: Sequence[Row], label: str, min_score: float) -> LabelHit | None:
     """Best window in any row whose characters match the label (in order, allowing misreads)."""
     best: LabelHit | None = None
-    n = len(label)
     for r, row in enumerate(rows):
-        text = row.text
-        if label in text:
-            start = text.index(label)
-            return LabelHit(label, r, start, start + n, 1.0)
-        for start in range(0, max(1, len(text) - n + 1)):
-            window = text[start : start + n]
-            if not window:
-                continue
-            score = sum(a == b for a, b in zip(window, label, strict=False)) / n
-            if score >= min_score and (best is None or score > best.score):
-                best = LabelHit(label, r, start, start + len(window), score)
+        score, start, end = match_label(row.text, label)
+        if score >= min_score and (best is None or score > best.score):
+            best = LabelHit(label, r, start, end, score)
+            if score == 1.0:
+                break
     return best
