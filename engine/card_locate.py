@@ -598,6 +598,25 @@ def _refine_hires(img_bgr: NDArray[np.uint8], quad: FloatArray, diag_px: float) 
     return np.asarray(best.quad / work.scale + np.array([x0, y0]), dtype=np.float64)
 
 
+def _demote_nested(scored: list[tuple[float, str, FloatArray]]) -> list[tuple[float, str, FloatArray]]:
+    """Halve the score of a quad lying inside a larger card-shaped one: the photo, a block of text."""
+    out = []
+    for s, name, q in scored:
+        area = quad_area(q)
+        for s2, _, q2 in scored:
+            if s2 < 0.5 * s or quad_area(q2) < 1.25 * area:
+                continue
+            if abs(math.log(quad_aspect(q2) / CARD_ASPECT)) > 0.2:
+                continue
+            c2 = q2.astype(np.float32).reshape(-1, 1, 2)
+            tol = 0.01 * float(np.linalg.norm(q2[2] - q2[0]))
+            if all(cv2.pointPolygonTest(c2, (float(x), float(y)), True) >= -tol for x, y in q):
+                s *= 0.5
+                break
+        out.append((s, name, q))
+    return out
+
+
 def orient_long_side_top(quad: ArrayLike) -> QuadXY:
     """Clockwise lt, rt, rb, lb with lt→rt a long side, the long side higher in the image on top."""
     q = quad_to_array(order_quad(quad))
@@ -652,6 +671,7 @@ class CardLocator:
             scored += self._refine_and_score(work, stage(), seen)
             if scored and max(t[0] for t in scored) >= self.confident_score:
                 break
+        scored = _demote_nested(scored)
         scored.sort(key=lambda t: -t[0])
         out: list[QuadCandidate] = []
         kept: list[FloatArray] = []
