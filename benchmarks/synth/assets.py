@@ -11,6 +11,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -94,13 +95,15 @@ def _load_face_sources() -> list[np.ndarray]:
     try:
         import skimage.data
 
-        out.append(np.ascontiguousarray(skimage.data.astronaut()))
+        sk_data: Any = skimage.data
+        out.append(np.ascontiguousarray(sk_data.astronaut()))
     except Exception as exc:  # pragma: no cover - optional package data
         log.warning("skimage astronaut unavailable: %s", exc)
     try:
         import matplotlib.cbook
 
-        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as fh:
+        cbook: Any = matplotlib.cbook
+        with cbook.get_sample_data("grace_hopper.jpg") as fh:
             buf = np.frombuffer(fh.read(), np.uint8)
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
         if img is not None:
@@ -158,13 +161,15 @@ def _make_face_source(rgb: np.ndarray) -> FaceSource:
     mask[:, -3:] = cv2.GC_BGD
     mask[:3, :] = cv2.GC_BGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    fg: np.ndarray
+    grab_cut: Any = cv2.grabCut
     try:
-        cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)
+        grab_cut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)
         fg = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 1.0, 0.0).astype(np.float32)
     except cv2.error:
         fg = np.where(mask >= cv2.GC_FGD, 1.0, 0.0).astype(np.float32)
         fg[mask == cv2.GC_PR_BGD] = 0.0
-    fg = cv2.GaussianBlur(fg, (0, 0), 1.5)
+    fg = np.asarray(cv2.GaussianBlur(fg, (0, 0), 1.5), np.float32)
     return FaceSource(rgb=small, mask=fg, face_xywh=(fx0, fy0, ffw, ffh))
 
 
@@ -209,10 +214,10 @@ def guilloche(side: int, variant: int) -> np.ndarray:
     for _ in range(4 if side == 0 else 3):
         cx, cy = rng.uniform(0.15, 0.85) * w, rng.uniform(0.2, 0.8) * h
         rr = rng.uniform(0.15, 0.35) * h
-        k = float(rng.choice([5 / 7, 7 / 9, 4 / 5, 6 / 7]))
+        kk = float(rng.choice([5 / 7, 7 / 9, 4 / 5, 6 / 7]))
         color = tints[int(rng.integers(len(tints)))]
         for j in range(6):
-            r = rr * (0.6 + 0.4 * np.cos(k * th)) + j * 3
+            r = rr * (0.6 + 0.4 * np.cos(kk * th)) + j * 3
             _polyline(img, np.stack([cx + r * np.cos(th + j * 0.05), cy + r * np.sin(th + j * 0.05)], 1), color)
     # fine diagonal micro-lines, very faint
     fine = img.astype(np.int16)

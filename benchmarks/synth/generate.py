@@ -16,6 +16,7 @@ import numpy as np
 from benchmarks.synth import card as cardmod
 from benchmarks.synth import photo
 from benchmarks.synth import special as spc
+from benchmarks.synth.assets import CARD_H_MM, CARD_W_MM
 from benchmarks.synth.data import Identity, add_years, id_check_char, make_identity
 
 TIER_NAMES: tuple[str, ...] = ("clean", "photo", "hard", "mixed")
@@ -98,10 +99,11 @@ def _place_cut(rng: np.random.Generator, quad: np.ndarray, out_wh: tuple[int, in
     w, h = out_wh
     lim = np.array([w, h], np.float64)
     tol = 2.0 * px_per_mm_img
-    ext = quad.max(0) - quad.min(0)
-    for _ in range(400):
-        t = rng.uniform(-0.45, 0.45, 2) * ext + (lim / 2 - quad.mean(0))
-        q = quad + t
+    for _ in range(600):
+        # the card's centre anywhere in the frame, biased to the edges
+        target = lim * np.clip(rng.beta(0.6, 0.6, 2) * 1.1 - 0.05, 0.0, 1.0)
+        t = target - quad.mean(0)
+        q: np.ndarray = quad + t
         corners_out = np.any((q < -tol) | (q > lim + tol), axis=1)
         if not corners_out.any():
             continue
@@ -127,18 +129,18 @@ def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
     if out_wh is None:
         out_wh = photo.out_size(rng, p)
     rot = photo.rotation_deg(rng, p)
-    q0 = photo.posed_quad(rng, cardmod.assets.CARD_W_MM / cardmod.assets.CARD_H_MM, p.tilt_max_deg, rot)
+    q0 = photo.posed_quad(rng, CARD_W_MM / CARD_H_MM, p.tilt_max_deg, rot)
     lo, hi = p.card_frac
     if special in ("cut1", "cut2"):
-        lo, hi = max(lo, 0.45), max(hi, 0.7)
+        lo, hi = max(lo, 0.6), max(hi, 0.95)
     quad = photo.fit_quad(q0, out_wh, float(rng.uniform(lo, hi)), rng)
     edges = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
-    px_per_mm_img = float(max(edges[0], edges[2]) / cardmod.assets.CARD_W_MM)
+    px_per_mm_img = float(max(edges[0], edges[2]) / CARD_W_MM)
     s = float(np.clip(px_per_mm_img * 1.25, 5.0, 22.0))
     face_present = side == 0 and special != "no_face"
     flat = cardmod.render_card(identity, side, rng, s, face_present=face_present)
-    mm_rect = np.array([[0, 0], [cardmod.assets.CARD_W_MM, 0],
-                        [cardmod.assets.CARD_W_MM, cardmod.assets.CARD_H_MM], [0, cardmod.assets.CARD_H_MM]])
+    mm_rect = np.array([[0, 0], [CARD_W_MM, 0],
+                        [CARD_W_MM, CARD_H_MM], [0, CARD_H_MM]])
 
     def h_mm_of(q: np.ndarray) -> np.ndarray:
         return np.asarray(cv2.getPerspectiveTransform(mm_rect.astype(np.float32), q.astype(np.float32)), np.float64)
@@ -153,7 +155,7 @@ def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
             quad = placed
     h_mm = h_mm_of(quad)
     ch, cw = flat.rgb.shape[:2]
-    h_px = h_mm @ np.diag([cardmod.assets.CARD_W_MM / cw, cardmod.assets.CARD_H_MM / ch, 1.0])
+    h_px = h_mm @ np.diag([CARD_W_MM / cw, CARD_H_MM / ch, 1.0])
 
     bg_small, bg_kind = photo.background(rng, out_wh)
     img = photo.composite(bg_small, out_wh, flat.rgb, flat.alpha, h_px)
@@ -198,7 +200,8 @@ def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
                 glare_fields.append(k)
     img = photo.apply_light(img, gain, glare_small)
     wb = rng.uniform(0.92, 1.08, 3) if tier != "clean" else rng.uniform(0.98, 1.02, 3)
-    img = np.asarray(cv2.multiply(img, (float(wb[0]), float(wb[1]), float(wb[2]), 0.0)))
+    cv_multiply: Any = cv2.multiply  # a per-channel scalar gain (white balance)
+    img = np.asarray(cv_multiply(img, (float(wb[0]), float(wb[1]), float(wb[2]), 0.0)))
     img = photo.contrast(img, float(rng.uniform(*p.contrast)))
     blur_kind = "none"
     if rng.random() < p.blur_p:
@@ -306,7 +309,7 @@ def _size(rng: np.random.Generator, tier: str, special: str, side: int) -> Sampl
         out_wh = choices[int(rng.integers(len(choices)))]
         big_wh = (out_wh[0] * 3, out_wh[1] * 3)
         inner = _card(rng, "clean", side, None, out_wh=big_wh)
-        arr = cv2.imdecode(np.frombuffer(inner.image_bytes, np.uint8), cv2.IMREAD_COLOR)
+        arr: np.ndarray = np.asarray(cv2.imdecode(np.frombuffer(inner.image_bytes, np.uint8), cv2.IMREAD_COLOR))
         arr = cv2.cvtColor(cv2.resize(arr, out_wh, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
         truth = _empty_truth(tier, "size", ERR_SIZE, list(out_wh), special)
         return Sample(photo.jpeg(arr, 90), truth, "jpg")

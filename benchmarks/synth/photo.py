@@ -141,13 +141,15 @@ def background(rng: np.random.Generator, out_wh: tuple[int, int]) -> tuple[np.nd
     yy, xx = np.mgrid[0:bh, 0:bw].astype(np.float32)
     if kind == "wood":
         base = np.array(rng.choice([[150, 105, 70], [120, 80, 50], [185, 145, 100], [95, 65, 45]]), np.float32)
-        warp = _lowfreq(rng, bw, bh, 5) * rng.uniform(20, 60)
-        ang = rng.uniform(-0.3, 0.3)
-        u = yy * math.cos(ang) + xx * math.sin(ang) + warp
-        grain = 0.5 + 0.5 * np.sin(u * rng.uniform(0.15, 0.4) + 3 * np.sin(u * 0.03))
-        fine = rng.random((bh, bw)).astype(np.float32)
-        fine = cv2.GaussianBlur(fine, (0, 0), sigmaX=6, sigmaY=0.6)
-        v = 0.8 + 0.15 * grain + 0.15 * (fine - 0.5)
+        warp = _lowfreq(rng, bw, bh, 4) * rng.uniform(8, 30)
+        ang = rng.uniform(-0.3, 0.3) + (math.pi / 2 if rng.random() < 0.5 else 0.0)
+        u = yy * math.cos(ang) - xx * math.sin(ang) + warp  # across the grain
+        n = int(bw + bh) * 2
+        streaks = cv2.GaussianBlur(rng.random((1, n)).astype(np.float32), (0, 0), 1.2).ravel()
+        rings = cv2.GaussianBlur(rng.random((1, n)).astype(np.float32), (0, 0), 12.0).ravel()
+        idx = np.clip((u + n / 4).astype(np.int32), 0, n - 1)
+        rings = (rings - rings.min()) / (np.ptp(rings) + 1e-6)
+        v = 0.72 + 0.22 * rings[idx] + 0.12 * (streaks[idx] - 0.5) + 0.05 * (_lowfreq(rng, bw, bh, 3) - 0.5)
         img = base[None, None, :] * v[..., None]
     elif kind == "cloth":
         base = _muted(rng, 40, 220)
@@ -220,11 +222,17 @@ def drop_shadow(gain_small: np.ndarray, fg_alpha: np.ndarray, hmat: np.ndarray, 
     """Darken the low-resolution gain map where the object casts its soft shadow beside itself."""
     gh, gw = gain_small.shape[:2]
     f = gw / out_wh[0]
-    sm = np.diag([f, f, 1.0]) @ hmat
-    a = cv2.warpPerspective(fg_alpha, sm, (gw, gh)).astype(np.float32) / 255.0
+    # shrink the alpha first: warping a large mask straight into a small map aliases its edges
+    ah, aw = fg_alpha.shape[:2]
+    sw = 160
+    sh_ = max(2, round(ah * sw / aw))
+    fg_alpha = cv2.resize(fg_alpha, (sw, sh_), interpolation=cv2.INTER_AREA)
+    sm = np.diag([f, f, 1.0]) @ hmat @ np.diag([aw / sw, ah / sh_, 1.0])
+    a: np.ndarray = cv2.warpPerspective(fg_alpha, sm, (gw, gh)).astype(np.float32) / 255.0
     off = np.array([[1, 0, rng.uniform(-3, 3)], [0, 1, rng.uniform(0.5, 4)], [0, 0, 1]])
-    sh = cv2.warpPerspective(fg_alpha, off @ sm, (gw, gh)).astype(np.float32) / 255.0
+    sh: np.ndarray = cv2.warpPerspective(fg_alpha, off @ sm, (gw, gh)).astype(np.float32) / 255.0
     sh = cv2.GaussianBlur(sh, (0, 0), rng.uniform(1.0, 3.0))
+    a = cv2.GaussianBlur(a, (0, 0), 0.7)
     return np.asarray(gain_small * (1.0 - rng.uniform(0.2, 0.45) * sh * (1.0 - a)), np.float32)
 
 
@@ -239,12 +247,12 @@ def light_map(rng: np.random.Generator, out_wh: tuple[int, int], p: TierParams) 
     gain = rng.uniform(*p.light_gain) * (1.0 + rng.uniform(0, p.gradient) * ramp * 2)
     gain = gain * (1.0 + rng.uniform(0, p.gradient) * (_lowfreq(rng, bw, bh, 3) - 0.5))
     if rng.random() < p.shadow_p:  # a shadow of the phone or hand: soft-edged polygon
-        m = np.zeros((bh, bw), np.float32)
+        m: np.ndarray = np.zeros((bh, bw), np.float32)
         cx, cy = rng.uniform(0, bw), rng.uniform(0, bh)
         pts = np.array([[cx + rng.uniform(-1, 1) * bw, cy + rng.uniform(-1, 1) * bh] for _ in range(4)], np.int32)
         cv2.fillConvexPoly(m, cv2.convexHull(pts), 1.0)
-        m = cv2.GaussianBlur(m, (0, 0), rng.uniform(2, 10))
-        gain = gain * (1.0 - m * rng.uniform(0.2, 0.5))
+        m = cv2.GaussianBlur(m, (0, 0), rng.uniform(4, 14))
+        gain = gain * (1.0 - m * rng.uniform(0.15, 0.4))
     return np.asarray(gain, np.float32)
 
 
@@ -281,11 +289,11 @@ def blur(img: np.ndarray, rng: np.random.Generator, px: float) -> tuple[np.ndarr
     f = min(1.0, 3.0 / px)
     small = img if f >= 1.0 else cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     n = max(3, round(px * f * 2.5) | 1)
-    k = np.zeros((n, n), np.float32)
+    k: np.ndarray = np.zeros((n, n), np.float32)
     k[n // 2, :] = 1.0
     rot = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), rng.uniform(0, 180), 1.0)
     k = cv2.warpAffine(k, rot, (n, n))
-    k /= max(float(k.sum()), 1e-6)
+    k = (k / max(float(k.sum()), 1e-6)).astype(np.float32)
     out = cv2.filter2D(small, -1, k)
     if f < 1.0:
         out = cv2.resize(out, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)

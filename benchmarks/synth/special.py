@@ -42,7 +42,7 @@ def draw_finger(img: np.ndarray, rng: np.random.Generator, tip_xy: tuple[float, 
     small = np.zeros((sh, sw), np.uint8)
     cv2.line(small, tuple(int(v) for v in (tip * f).round()), tuple(int(v) for v in (end * f).round()), 255,
              max(2, round(width_px * f)), cv2.LINE_AA)
-    dist = cv2.distanceTransform((small > 127).astype(np.uint8), cv2.DIST_L2, 3)
+    dist: np.ndarray = cv2.distanceTransform((small > 127).astype(np.uint8), cv2.DIST_L2, 3)
     dist = dist / max(float(dist.max()), 1e-6)
     shade_small = (0.62 + 0.42 * np.sqrt(dist)).astype(np.float32)
     mask = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)

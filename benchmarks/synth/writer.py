@@ -72,7 +72,8 @@ def write_dataset(out_dir: str | Path, n: int, seed: int, tier: str = "mixed", w
         _init_worker()
         rows = [_write_one(j) for j in jobs]
     else:
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        # "spawn": OpenCV's thread pool does not survive fork() (children can hang on their first cv2 call)
+        ctx = mp.get_context("spawn")
         with ctx.Pool(workers, initializer=_init_worker) as pool:
             rows = list(pool.imap_unordered(_write_one, jobs, chunksize=max(1, min(8, n // (workers * 4) or 1))))
     elapsed = time.perf_counter() - t0

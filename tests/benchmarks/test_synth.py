@@ -78,7 +78,7 @@ def test_tier_sizes_truth_and_rules(tier: str) -> None:
     for seed in range(3):
         s = generate_sample(seed, tier)
         t = s.truth
-        assert SCHEMA_KEYS <= set(t)
+        assert set(t) >= SCHEMA_KEYS
         assert t["tier"] == tier and t["kind"] == "card" and t["expected_error"] is None
         img = decode(s.image_bytes)
         assert [img.shape[1], img.shape[0]] == t["size_wh"]
@@ -108,7 +108,8 @@ def test_card_quad_is_on_the_card_and_lt_is_the_printed_top_left(seed: int) -> N
     k = 8.0
 
     def mean_bgr(x_mm: float, y_mm: float, r_mm: float = 3.0) -> np.ndarray:
-        patch = img[round((y_mm - r_mm) * k):round((y_mm + r_mm) * k), round((x_mm - r_mm) * k):round((x_mm + r_mm) * k)]
+        y0, y1 = round((y_mm - r_mm) * k), round((y_mm + r_mm) * k)
+        patch = img[y0:y1, round((x_mm - r_mm) * k):round((x_mm + r_mm) * k)]
         return np.asarray(patch.reshape(-1, 3).mean(0))
 
     def redness(bgr: np.ndarray) -> float:
@@ -177,7 +178,7 @@ def test_negatives_and_sizes_have_expected_errors(special: str) -> None:
         assert len(s.image_bytes) < 400_000
     else:
         assert t["kind"] == "negative" and t["expected_error"] == "ID_CARD_NOT_FOUND"
-        assert 200 <= min(t["size_wh"]) and max(t["size_wh"]) <= 8000
+        assert min(t["size_wh"]) >= 200 and max(t["size_wh"]) <= 8000
 
 
 def test_mixed_tier_draws_all_tiers_and_specials() -> None:
