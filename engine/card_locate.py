@@ -81,6 +81,10 @@ class _Work:
     detail_thr: float  # Sobel lightness response counted as print, above the noise level
 
 
+# (score, method, quad in working px, weakest side's edge support)
+_Scored = tuple[float, str, "FloatArray", float]
+
+
 @dataclass(frozen=True, slots=True)
 class _Refined:
     quad: FloatArray  # working px
@@ -261,10 +265,11 @@ def _edge_mask(work: _Work) -> NDArray[np.uint8]:
     return _u8(cv2.dilate(edges, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)), iterations=2))
 
 
-def _hough_quads(work: _Work, max_lines: int = 12) -> list[FloatArray]:
+def _hough_quads(work: _Work, max_lines: int = 12, max_quads: int = 12) -> list[FloatArray]:
     """Quads from two pairs of roughly parallel long lines."""
     w, h = work.size_wh
-    edges = cv2.Canny(work.gray, 12, 36)
+    lo = 0.2 * work.detail_thr  # above the noise: 12 / 36 on clean photos
+    edges = cv2.dilate(cv2.Canny(work.gray, lo, 3 * lo), np.ones((2, 2), np.uint8))  # tolerate 1 px wiggle
     min_len = 0.08 * min(w, h)
     # few gaps allowed: rows of text are dotted lines, card sides are continuous
     segs = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=int(min_len * 0.8), minLineLength=min_len, maxLineGap=2.0)
@@ -303,7 +308,7 @@ def _hough_quads(work: _Work, max_lines: int = 12) -> list[FloatArray]:
                 if abs(lines[i][1] - rr) > 0.15 * min(w, h):
                     pairs.append((i, j))
                     del t
-    quads: list[FloatArray] = []
+    quads: list[tuple[float, FloatArray]] = []
     img_area = float(w * h)
     for a in range(len(pairs)):
         for b in range(a + 1, len(pairs)):
@@ -330,10 +335,13 @@ def _hough_quads(work: _Work, max_lines: int = 12) -> list[FloatArray]:
             ar = quad_area(q)
             if ar < 0.012 * img_area or ar > 1.6 * img_area:
                 continue
-            if abs(math.log(quad_aspect(q) / CARD_ASPECT)) > 0.45:
+            la = abs(math.log(quad_aspect(q) / CARD_ASPECT))
+            if la > 0.45:
                 continue
-            quads.append(q)
-    return quads
+            evidence = sum(ln[2] for ln in ls) / math.sqrt(ar)  # side evidence relative to size
+            quads.append((evidence * math.exp(-((la / 0.2) ** 2)), q))
+    quads.sort(key=lambda t: -t[0])
+    return [q for _, q in quads[:max_quads]]
 
 
 def _line_cross(l1: list[float], l2: list[float]) -> tuple[float, float] | None:
@@ -421,7 +429,7 @@ def _refine_once(
     frac = np.clip(np.where(np.abs(den) > 1e-6, 0.5 * (vl - vr) / safe, 0.0), -0.5, 0.5)
     nrm_all = np.repeat(inward, n_samples, axis=0)
     pts_all = b2 + (offs[j] + frac)[:, None] * nrm_all
-    ok_all = (best > _MIN_EDGE) & visible & (j > 0) & (j < len(offs) - 1)
+    ok_all = (best > max(_MIN_EDGE, 0.66 * work.detail_thr)) & visible & (j > 0) & (j < len(offs) - 1)
 
     lines: list[tuple[FloatArray, FloatArray]] = []
     support = np.zeros(4)
@@ -598,13 +606,14 @@ def _refine_hires(img_bgr: NDArray[np.uint8], quad: FloatArray, diag_px: float) 
     return np.asarray(best.quad / work.scale + np.array([x0, y0]), dtype=np.float64)
 
 
-def _demote_nested(scored: list[tuple[float, str, FloatArray]]) -> list[tuple[float, str, FloatArray]]:
+def _demote_nested(scored: list[_Scored]) -> list[_Scored]:
     """Halve the score of a quad lying inside a larger card-shaped one: the photo, a block of text."""
     out = []
-    for s, name, q in scored:
+    for s, name, q, sup in scored:
         area = quad_area(q)
-        for s2, _, q2 in scored:
-            if s2 < 0.5 * s or quad_area(q2) < 1.25 * area:
+        for s2, _, q2, sup2 in scored:
+            # the container must itself look like a card with an edge all round
+            if s2 < 0.3 * s or sup2 < 0.75 or quad_area(q2) < 1.25 * area:
                 continue
             if abs(math.log(quad_aspect(q2) / CARD_ASPECT)) > 0.2:
                 continue
@@ -613,7 +622,7 @@ def _demote_nested(scored: list[tuple[float, str, FloatArray]]) -> list[tuple[fl
             if all(cv2.pointPolygonTest(c2, (float(x), float(y)), True) >= -tol for x, y in q):
                 s *= 0.5
                 break
-        out.append((s, name, q))
+        out.append((s, name, q, sup))
     return out
 
 
@@ -666,7 +675,7 @@ class CardLocator:
             ),
             lambda: [("lines", q) for q in _hough_quads(work)],
         )
-        scored: list[tuple[float, str, FloatArray]] = []
+        scored: list[_Scored] = []
         for stage in stages:
             scored += self._refine_and_score(work, stage(), seen)
             if scored and max(t[0] for t in scored) >= self.confident_score:
@@ -675,7 +684,7 @@ class CardLocator:
         scored.sort(key=lambda t: -t[0])
         out: list[QuadCandidate] = []
         kept: list[FloatArray] = []
-        for s, name, q in scored:
+        for s, name, q, _ in scored:
             if any(corner_error_ratio(q, k) < 0.02 for k in kept):
                 continue
             kept.append(q)
@@ -688,9 +697,10 @@ class CardLocator:
 
     def _refine_and_score(
         self, work: _Work, rough: list[tuple[str, FloatArray]], seen: list[FloatArray]
-    ) -> list[tuple[float, str, FloatArray]]:
+    ) -> list[_Scored]:
         w, h = work.size_wh
-        out: list[tuple[float, str, FloatArray]] = []
+        out: list[_Scored] = []
+        n_refined = 0
         for name, q in rough:
             if not np.all(np.isfinite(q)) or not is_convex(q):
                 continue
@@ -700,12 +710,13 @@ class CardLocator:
             if any(corner_error_ratio(qo, u) < 0.015 for u in seen):  # near-duplicate
                 continue
             seen.append(qo)
-            if len(seen) > self.max_refined:
+            n_refined += 1
+            if n_refined > self.max_refined:
                 break
             ref = _refine(work, qo)
             s = _score(work, ref)
             if s > 0:
-                out.append((s, name, quad_to_array(order_quad(ref.quad))))
+                out.append((s, name, quad_to_array(order_quad(ref.quad)), float(ref.support.min())))
         return out
 
     def refine_quad(self, img_bgr: NDArray[np.uint8], quad_xy: ArrayLike) -> QuadXY:
