@@ -198,15 +198,13 @@ def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
             inside = (g[:, 0] >= 0) & (g[:, 0] < w) & (g[:, 1] >= 0) & (g[:, 1] < h)
             if np.mean((glare_small[ys, xs] >= 110) & inside) >= 0.3:
                 glare_fields.append(k)
-    img = photo.apply_light(img, gain, glare_small)
     wb = rng.uniform(0.92, 1.08, 3) if tier != "clean" else rng.uniform(0.98, 1.02, 3)
-    cv_multiply: Any = cv2.multiply  # a per-channel scalar gain (white balance)
-    img = np.asarray(cv_multiply(img, (float(wb[0]), float(wb[1]), float(wb[2]), 0.0)))
-    img = photo.contrast(img, float(rng.uniform(*p.contrast)))
+    con = float(rng.uniform(*p.contrast))
+    img = photo.apply_light(img, gain, glare_small, (float(wb[0]), float(wb[1]), float(wb[2])), con)
     blur_kind = "none"
     if rng.random() < p.blur_p:
         img, blur_kind = photo.blur(img, rng, float(rng.uniform(*p.blur_px)) * max(w, h) / 1000.0)
-    img = photo.noise(img, rng, float(rng.uniform(*p.noise_sigma)))
+    img = photo.noise(img, rng, float(rng.uniform(*p.noise_sigma)), photo.contrast_offset(con))
     quality = int(rng.integers(p.jpeg_quality[0], p.jpeg_quality[1] + 1))
     data = photo.jpeg(img, quality)
 

@@ -270,10 +270,13 @@ def glare_map(rng: np.random.Generator, out_wh: tuple[int, int], centre_xy: tupl
     return np.asarray(strength * np.exp(-d2 * 1.2) * (1 + 0.6 * (d2 < 0.35)), np.float32).clip(0, 255)
 
 
-def apply_light(img: np.ndarray, gain_small: np.ndarray, glare_small: np.ndarray | None) -> np.ndarray:
+def apply_light(img: np.ndarray, gain_small: np.ndarray, glare_small: np.ndarray | None,
+                wb: tuple[float, float, float] = (1.0, 1.0, 1.0), contrast: float = 1.0) -> np.ndarray:
+    """One full-resolution multiply: lighting gain x white balance x contrast (its offset goes to `noise`)."""
     h, w = img.shape[:2]
-    g = cv2.resize(np.clip(gain_small * 128.0, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
-    out = cv2.multiply(img, cv2.merge([g, g, g]), scale=1 / 128)
+    g3 = gain_small[..., None] * (np.array(wb, np.float32) * contrast * 128.0)[None, None, :]
+    g = cv2.resize(np.clip(g3, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
+    out = cv2.multiply(img, g, scale=1 / 128)
     if glare_small is not None:
         gl = cv2.resize(glare_small.astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
         out = cv2.add(out, cv2.merge([gl, gl, gl]))
@@ -300,26 +303,23 @@ def blur(img: np.ndarray, rng: np.random.Generator, px: float) -> tuple[np.ndarr
     return np.asarray(out), "motion"
 
 
-def noise(img: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
-    """Gaussian sensor noise from a random 256 px tile (fast on large images)."""
-    if sigma < 0.5:
-        return img
+def noise(img: np.ndarray, rng: np.random.Generator, sigma: float, offset: float = 0.0) -> np.ndarray:
+    """Gaussian sensor noise from a random 256 px tile (fast on large images), plus a constant offset."""
     h, w = img.shape[:2]
+    if sigma < 0.5:
+        return img if abs(offset) < 0.5 else np.asarray(cv2.addWeighted(img, 1.0, img, 0.0, offset))
     tile = rng.normal(0, sigma, (256, 256, 3)).astype(np.float32)
-    if img.shape[2] == 3 and rng.random() < 0.7:  # mostly luminance noise
+    if rng.random() < 0.7:  # mostly luminance noise
         tile = tile * 0.4 + tile[..., :1] * 0.6
-    ry, rx = -(-h // 256), -(-w // 256)
-    pos = np.clip(tile, 0, 255).astype(np.uint8)
-    neg = np.clip(-tile, 0, 255).astype(np.uint8)
-    pos_full = cv2.repeat(pos, ry, rx)[:h, :w]
-    neg_full = cv2.repeat(neg, ry, rx)[:h, :w]
-    return np.asarray(cv2.subtract(cv2.add(img, pos_full), neg_full))
+    bias = 4.0 * sigma
+    tile8 = np.clip(tile + bias, 0, 255).astype(np.uint8)
+    full = cv2.repeat(tile8, -(-h // 256), -(-w // 256))[:h, :w]
+    return np.asarray(cv2.addWeighted(img, 1.0, full, 1.0, offset - bias))
 
 
-def contrast(img: np.ndarray, c: float) -> np.ndarray:
-    if c >= 0.995:
-        return img
-    return np.asarray(cv2.addWeighted(img, c, img, 0.0, 128 * (1 - c)))
+def contrast_offset(c: float) -> float:
+    """The additive part of a contrast change `c` about mid-grey."""
+    return 128.0 * (1.0 - c)
 
 
 def jpeg(img_rgb: np.ndarray, quality: int) -> bytes:
