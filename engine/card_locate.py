@@ -651,6 +651,8 @@ class CardLocator:
     max_candidates: int = 5
     min_score: float = 0.35
     min_area_share: float = 0.012  # smallest card, as a share of the frame area
+    retry_below: float = 0.45  # best score under which the search runs again on a sharper copy
+    retry_scale: float = 1.6  # that copy's longest side, relative to `max_side_px`
     confident_score: float = 0.8  # later (costlier) cues run only while no candidate scores this well
     max_refined: int = 16
     hires_top: int = 1  # best candidates refined again on a sharper crop ...
@@ -663,10 +665,33 @@ class CardLocator:
     def all_candidates(self, img_bgr: NDArray[np.uint8]) -> tuple[QuadCandidate, ...]:
         """Every scored candidate, best first, with no score threshold (for diagnostics)."""
         work = _prepare(img_bgr, self.max_side_px)
+        scored = self._search(work)
+        best = max((t[0] for t in scored), default=0.0)
+        retry_side = round(self.max_side_px * self.retry_scale)
+        if best < self.retry_below and max(img_bgr.shape[:2]) > 1.2 * self.max_side_px and self.retry_scale > 1:
+            # nothing convincing: look again, sharper (small or faint cards)
+            work2 = _prepare(img_bgr, retry_side)
+            scored += [(sc, n + "@hi", q * (work.scale / work2.scale), sup) for sc, n, q, sup in self._search(work2)]
+        scored = _demote_nested(scored)
+        scored.sort(key=lambda t: -t[0])
+        out: list[QuadCandidate] = []
+        kept: list[FloatArray] = []
+        for sc, name, q, _ in scored:
+            if any(corner_error_ratio(q, k) < 0.02 for k in kept):
+                continue
+            kept.append(q)
+            q_orig = q / work.scale
+            small_card = float(np.linalg.norm(q[2] - q[0])) < self.hires_below_diag_px
+            if len(out) < self.hires_top and small_card and work.scale < 1.0:
+                q_orig = _refine_hires(img_bgr, q_orig, self.hires_diag_px)
+            out.append(QuadCandidate(orient_long_side_top(q_orig), sc, name))
+        return tuple(out)
+
+    def _search(self, work: _Work) -> list[_Scored]:
+        """Scored candidates in working px: cheap cues first, costlier ones while none convinces."""
         w, h = work.size_wh
         min_area = self.min_area_share * w * h
         seen: list[FloatArray] = []
-        # cheap cues first; the costlier ones only while no candidate is convincing
         stages: tuple[Callable[[], list[tuple[str, FloatArray]]], ...] = (
             lambda: [(n, q) for n, m in _seg_masks(work) for q in _contour_quads(m, min_area, work.size_wh)],
             lambda: (
@@ -680,20 +705,7 @@ class CardLocator:
             scored += self._refine_and_score(work, stage(), seen)
             if scored and max(t[0] for t in scored) >= self.confident_score:
                 break
-        scored = _demote_nested(scored)
-        scored.sort(key=lambda t: -t[0])
-        out: list[QuadCandidate] = []
-        kept: list[FloatArray] = []
-        for s, name, q, _ in scored:
-            if any(corner_error_ratio(q, k) < 0.02 for k in kept):
-                continue
-            kept.append(q)
-            q_orig = q / work.scale
-            small_card = float(np.linalg.norm(q[2] - q[0])) < self.hires_below_diag_px
-            if len(out) < self.hires_top and small_card and work.scale < 1.0:
-                q_orig = _refine_hires(img_bgr, q_orig, self.hires_diag_px)
-            out.append(QuadCandidate(orient_long_side_top(q_orig), s, name))
-        return tuple(out)
+        return scored
 
     def _refine_and_score(
         self, work: _Work, rough: list[tuple[str, FloatArray]], seen: list[FloatArray]
