@@ -329,3 +329,31 @@ def _empty_truth(tier: str, kind: str, error: str, size_wh: list[int], special: 
     }
 
 
+
+
+def generate_flat_card(seed: int, side: int | None = None, *, px_per_mm: float = 12.0,
+                       face_present: bool = True) -> Sample:
+    """The flat card alone (no photo effects), for stage tests: the image is the card, quad = its corners.
+
+    Truth has the same keys as `generate_sample`'s, with tier `flat`; the corners outside the rounded
+    card edge are filled white.
+    """
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFFFFFF, 99])
+    identity = make_identity(rng)
+    side_v = int(rng.integers(0, 2)) if side is None else side
+    flat = cardmod.render_card(identity, side_v, rng, px_per_mm, face_present=face_present and side_v == 0)
+    a = flat.alpha[..., None].astype(np.float32) / 255.0
+    img = (flat.rgb.astype(np.float32) * a + 255.0 * (1 - a)).astype(np.uint8)
+    h, w = img.shape[:2]
+    sx, sy = w / CARD_W_MM, h / CARD_H_MM
+    h_mm = np.diag([sx, sy, 1.0])
+    truth: dict[str, Any] = {
+        "tier": "flat", "kind": "card", "side": side_v, "fields": identity.fields(side_v), "region": identity.region,
+        "card_quad_xy": [[0.0, 0.0], [float(w), 0.0], [float(w), float(h)], [0.0, float(h)]],
+        "completeness": 0, "cut_fields": [], "occluded_fields": [], "glare_fields": [],
+        "face_present": face_present and side_v == 0, "expected_error": None, "injected_logic_errors": [],
+        "size_wh": [w, h], "special": None,
+        "field_quads_xy": {k: _r(photo.map_points(h_mm, _corners(b))) for k, b in flat.field_boxes_mm.items()},
+        "font": flat.fonts, "seed": int(seed), "set_tier": "flat", "card_px_per_mm": round(sx, 2),
+    }
+    return Sample(photo.jpeg(img, 95), truth, "jpg")

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.synth import SPECIALS, generate_sample
+from benchmarks.synth import SPECIALS, generate_flat_card, generate_sample
 from benchmarks.synth.data import (
     add_years,
     birth_of_id,
@@ -203,3 +203,24 @@ def test_cli_writes_pairs_index_and_manifest(tmp_path: Path) -> None:
     again = generate_sample(sample_seed(9, 2), "clean")
     assert (out / "00002.jpg").read_bytes() == again.image_bytes
     assert json.loads((out / "00002.json").read_text(encoding="utf-8")) == again.truth
+
+
+@pytest.mark.parametrize("side", [0, 1])
+def test_flat_card_fields_lie_where_the_ink_is(side: int) -> None:
+    s = generate_flat_card(4, side)
+    t = s.truth
+    img = cv2.cvtColor(decode(s.image_bytes), cv2.COLOR_BGR2GRAY)
+    assert [img.shape[1], img.shape[0]] == t["size_wh"]
+    check_rules(t)
+    for name, quad in t["field_quads_xy"].items():
+        q = np.array(quad)
+        x0, y0 = np.floor(q.min(0)).astype(int)
+        x1, y1 = np.ceil(q.max(0)).astype(int)
+        box = img[y0:y1, x0:x1]
+        # values are printed in near-black ink on a pale card
+        assert box.min() < 90, name
+        assert (box < 110).mean() > 0.05, name
+    # and the blank top margin of the card is pale
+    w, h = t["size_wh"]
+    strip = img[int(h * 0.02):int(h * 0.06), int(w * 0.1):int(w * 0.5)]
+    assert strip.min() > 120
