@@ -161,8 +161,8 @@ def add_years(d: dt.date, years: int) -> dt.date:
 
 
 def make_id_number(region: str, birth: dt.date, gender: str, rng: np.random.Generator) -> str:
-    seq = int(rng.integers(0, 500)) * 2 + (1 if gender == "男" else 0)
-    seq = max(seq, 1) if gender == "男" else (seq if seq > 0 else 2)
+    # sequence 001..999: odd for men (1, 3 .. 999), even for women (2, 4 .. 998)
+    seq = 2 * int(rng.integers(0, 500)) + 1 if gender == "男" else 2 * int(rng.integers(1, 500))
     first17 = f"{region}{birth:%Y%m%d}{seq:03d}"
     return first17 + id_check_char(first17)
 
