@@ -51,18 +51,20 @@ class AnchorLocator:
 
         matches: dict[Side, list[tuple[tuple[float, float], tuple[float, float]]]] = {Side.FRONT: [], Side.BACK: []}
         for quad, rec in zip(quads, recs, strict=True):
-            text = "".join(self._normalize(c) for c in rec.text)
-            if len(text) != len(rec.text):
-                continue  # character positions no longer line up with the text
+            # Normalise character by character so each keeps its position along the line.
+            chars = [
+                (m, frac) for ch, frac in zip(rec.text, rec.char_x_fraction, strict=True) for m in self._normalize(ch)
+            ]
+            text = "".join(c for c, _ in chars)
             for label in layout.ALL_LABELS:
-                score, start, _ = match_label(text, label.text)
-                if score < (1.0 if len(label.text) <= 2 else 0.75):
+                found = _label_in(text, label.text)
+                if found is None:
                     continue
-                fracs = rec.char_x_fraction[start : start + len(label.text)]
-                if not fracs:
-                    continue
+                label_first, start, count = found
+                # The centre of the characters read, against where those characters sit on the card.
+                fracs = [f for _, f in chars[start : start + count]]
                 point = _along(quad, float(np.mean(fracs)))
-                template = layout.mm_to_px(label.center_mm, self._card_wh)
+                template = layout.mm_to_px(_label_part_center_mm(label, label_first, count), self._card_wh)
                 matches[label.side].append((template, (point[0] / scale, point[1] / scale)))
         side = max(matches, key=lambda s: len(matches[s]))
         pairs = matches[side]
@@ -82,6 +84,29 @@ class AnchorLocator:
             (float(mapped[2, 0]), float(mapped[2, 1])),
             (float(mapped[3, 0]), float(mapped[3, 1])),
         )
+
+
+def _label_in(text: str, label: str) -> tuple[int, int, int] | None:
+    """(first label character read, where in the text, how many) for a label read whole or cut by the
+    photo's edge (at least three characters of a long label)."""
+    score, start, end = match_label(text, label)
+    if score >= (1.0 if len(label) <= 2 else 0.6) and end > start:
+        return 0, start, end - start
+    for k in range(len(label) - 1, 2, -1):
+        if label[-k:] in text:
+            return len(label) - k, text.index(label[-k:]), k
+        if label[:k] in text:
+            return 0, text.index(label[:k]), k
+    return None
+
+
+def _label_part_center_mm(label: layout.Label, first: int, count: int) -> tuple[float, float]:
+    """Centre of `count` characters of a label starting at its `first`: a label cut by the photo's edge
+    ("身份号码" of 公民身份号码) still anchors, at the position of the part that was read."""
+    n = len(label.text)
+    pitch_mm = 2.9  # label character pitch, letter spacing included
+    mid = first + (count - 1) / 2 - (n - 1) / 2
+    return label.center_mm[0] + mid * pitch_mm, label.center_mm[1]
 
 
 def _length(quad: QuadXY) -> float:

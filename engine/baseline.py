@@ -12,7 +12,9 @@ instance on every call, so one lock serialises calls to it; decoding and parsing
 from __future__ import annotations
 
 import logging
+import math
 import re
+import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -42,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 MIN_SIDE_PX = 200
 MAX_SIDE_PX = 8000
+# RapidOCR's own default for the detector's input: the short side brought to at least 736 px.
+DET_LIMIT_TYPE = "min"
+DET_LIMIT_SIDE_PX = 736
 # A photo must show at least this many distinct permit keywords of one side to count as a permit.
 MIN_KEYWORDS = 2
 
@@ -50,26 +55,53 @@ _T = TypeVar("_T")
 # Traditional / variant forms the recogniser produces for label and value characters.
 _VARIANTS = str.maketrans(
     {
-        "別": "别", "號": "号", "碼": "码", "證": "证", "關": "关", "機": "机", "簽": "签", "發": "发",
-        "數": "数", "効": "效", "國": "国", "華": "华", "際": "际", "門": "门", "臺": "台", "灣": "湾",
-        "區": "区", "縣": "县", "鎮": "镇", "廣": "广", "東": "东", "龍": "龙", "長": "长", "紀": "纪",
-        "．": ".", "—": "-", "－": "-", "–": "-", "~": "-", "～": "-",
+        "別": "别",
+        "號": "号",
+        "碼": "码",
+        "證": "证",
+        "關": "关",
+        "機": "机",
+        "簽": "签",
+        "發": "发",
+        "數": "数",
+        "効": "效",
+        "國": "国",
+        "華": "华",
+        "際": "际",
+        "門": "门",
+        "臺": "台",
+        "灣": "湾",
+        "區": "区",
+        "縣": "县",
+        "鎮": "镇",
+        "廣": "广",
+        "東": "东",
+        "龍": "龙",
+        "長": "长",
+        "紀": "纪",
+        "．": ".",
+        "—": "-",
+        "－": "-",
+        "–": "-",
+        "~": "-",
+        "～": "-",
     }
 )
 _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 
 # Labels as printed; a little tolerance for a dropped character keeps the rules useful.
 _LABEL = {
-    "name": re.compile(r"^姓名?"),
-    "gender": re.compile(r"^性别?"),
-    "birth": re.compile(r"^出生"),
-    "address": re.compile(r"^住址?"),
-    "idcard_number": re.compile(r"^(公民)?身份(证)?号码?|^公民身份"),
-    "issued_by": re.compile(r"^签发机关|^签发机|^发机关"),
-    "valid": re.compile(r"^有效期限?"),
-    "eep_number": re.compile(r"^通行证(号码?)?"),
-    "issue_count": re.compile(r"^签发次数?"),
+    "name": re.compile(r"姓名|^姓"),
+    "gender": re.compile(r"性别|^性"),
+    "birth": re.compile(r"出生"),
+    "address": re.compile(r"住址|^住"),
+    "idcard_number": re.compile(r"公民身份号码?|公民身份|身份号码"),
+    "issued_by": re.compile(r"签发机关?|发机关"),
+    "valid": re.compile(r"有效期限?"),
+    "eep_number": re.compile(r"通行证(号码?)?"),
+    "issue_count": re.compile(r"签发次数?"),
 }
+_ANY_LABEL = re.compile(r"姓名|性别|出生|住址|公民身份|身份号码|签发机关|有效期限|通行证|签发次数")
 _FRONT_KEYWORDS = (r"姓名", r"性别", r"出生", r"住址", r"公民身份|身份号码")
 _BACK_KEYWORDS = (r"签发机关", r"有效期限", r"通行证", r"居住证", r"签发次数", r"中华人民共和国")
 # Mainland ID cards are the usual look-alike: 民族 on the front, 居民身份证 on the back.
@@ -127,11 +159,18 @@ class TextLine:
         return max(1.0, ((lb - lt) + (rb - rt)) / 2.0)
 
 
+def _rotated(x: float, y: float, angle: float) -> tuple[float, float]:
+    """(x, y) in a frame turned by `angle` radians, so text along `angle` runs along the new x."""
+    c, s = math.cos(angle), math.sin(angle)
+    return x * c + y * s, -x * s + y * c
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
-    """Text boxes on one printed line, left to right."""
+    """Text boxes on one printed line, left to right along the text direction `angle` (radians)."""
 
     lines: tuple[TextLine, ...]
+    angle: float = 0.0
 
     @property
     def text(self) -> str:
@@ -146,20 +185,59 @@ class Row:
         first, last = self.lines[0].quad_xy, self.lines[-1].quad_xy
         return (first[0], last[1], last[2], first[3])
 
+    @property
+    def center_y(self) -> float:
+        """Mean centre across the text direction."""
+        return sum(_rotated(*_center(ln), self.angle)[1] for ln in self.lines) / len(self.lines)
+
+    @property
+    def height(self) -> float:
+        return max(ln.height for ln in self.lines)
+
+    @property
+    def left(self) -> float:
+        return min(_rotated(x, y, self.angle)[0] for x, y in self.lines[0].quad_xy)
+
+    @property
+    def right(self) -> float:
+        return max(_rotated(x, y, self.angle)[0] for x, y in self.lines[-1].quad_xy)
+
+
+def _center(line: TextLine) -> tuple[float, float]:
+    return sum(p[0] for p in line.quad_xy) / 4.0, sum(p[1] for p in line.quad_xy) / 4.0
+
+
+def text_angle(lines: Sequence[TextLine]) -> float:
+    """The median direction (radians, within ±45°) of the wide text boxes: the card's tilt."""
+    angles = []
+    for ln in lines:
+        (x0, y0), (x1, y1), _, (x3, y3) = ln.quad_xy
+        if math.hypot(x1 - x0, y1 - y0) > 1.5 * math.hypot(x3 - x0, y3 - y0):
+            angle = math.atan2(y1 - y0, x1 - x0)
+            if abs(angle) < math.pi / 4:
+                angles.append(angle)
+    return statistics.median(angles) if angles else 0.0
+
 
 def group_rows(lines: Sequence[TextLine]) -> tuple[Row, ...]:
-    """Sorts boxes top to bottom and joins boxes whose vertical centres are within half a line."""
-    rows: list[list[TextLine]] = []
-    for line in sorted(lines, key=lambda ln: ln.center_y):
+    """Rows of text, top to bottom: boxes whose centres lie within half a line of each other across
+    the text direction (the median box angle, so a tilted card still reads row by row), each row
+    ordered along that direction."""
+    angle = text_angle(lines)
+    placed = [(_rotated(*_center(ln), angle), ln) for ln in lines]
+    rows: list[list[tuple[tuple[float, float], TextLine]]] = []
+    for (xr, yr), line in sorted(placed, key=lambda item: item[0][1]):
         if rows:
             current = rows[-1]
-            row_cy = sum(ln.center_y for ln in current) / len(current)
-            row_h = min(min(ln.height for ln in current), line.height)
-            if abs(line.center_y - row_cy) < 0.5 * row_h:
-                current.append(line)
+            row_cy = sum(c[1] for c, _ in current) / len(current)
+            row_h = min(min(ln.height for _, ln in current), line.height)
+            if abs(yr - row_cy) < 0.5 * row_h:
+                current.append(((xr, yr), line))
                 continue
-        rows.append([line])
-    return tuple(Row(tuple(sorted(r, key=lambda ln: ln.left_x))) for r in rows)
+        rows.append([((xr, yr), line)])
+    return tuple(
+        Row(tuple(ln for _, ln in sorted(r, key=lambda item: item[0][0])), angle) for r in rows
+    )
 
 
 def _union_quad(rows: Sequence[Row]) -> QuadXY:
@@ -174,17 +252,26 @@ def _field(name: str, text: str, rows: Sequence[Row], logic: int = 0) -> FieldRe
     return FieldResult(name=name, text=text, quality=quality, quad_xy=_union_quad(rows), logic=logic)
 
 
+def _label_value(text: str, key: str) -> str | None:
+    """The text after the label `key` up to the next label on the same row; None without the label."""
+    match = _LABEL[key].search(text)
+    if match is None:
+        return None
+    rest = text[match.end() :]
+    following = _ANY_LABEL.search(rest)
+    return rest[: following.start()] if following else rest
+
+
 def _find_label(rows: Sequence[Row], key: str) -> tuple[int, str] | None:
-    """Index of the first row starting with the label and the text after the label."""
-    pattern = _LABEL[key]
+    """Index of the first row holding the label, and the text after it (up to the next label)."""
     for i, row in enumerate(rows):
-        match = pattern.search(row.text)
-        if match:
-            return i, row.text[match.end():]
+        value = _label_value(row.text, key)
+        if value is not None:
+            return i, value
     return None
 
 
-def _starts_with_any_label(text: str) -> bool:
+def _has_label(text: str) -> bool:
     return any(p.search(text) for p in _LABEL.values())
 
 
@@ -213,45 +300,47 @@ def detect_side(rows: Sequence[Row]) -> Side:
     return Side.FRONT if front > back else Side.BACK
 
 
-def _value_rows(rows: Sequence[Row], key: str) -> tuple[str, list[Row]]:
-    """Value after a label: on the label's row, else on the neighbouring row (above or below) that is
-    level with the label and starts right of it (values printed larger sit off-centre), else on the
-    next row when the row holds only the label."""
+def _value_rows(
+    rows: Sequence[Row], key: str, shape: Callable[[str], bool] = bool
+) -> tuple[str, list[Row]]:
+    """Value of a label: after it on its row when it has the field's `shape`, else on the neighbouring
+    row (above or below) level with the label and starting right of it (values printed larger sit
+    off-centre), else on the next row."""
     found = _find_label(rows, key)
     if found is None:
         return "", []
     i, value = found
-    if value:
+    if value and shape(value):
         return value, [rows[i]]
     label = rows[i]
-    label_cy = sum(ln.center_y for ln in label.lines) / len(label.lines)
-    label_h = max(ln.height for ln in label.lines)
-    label_right = max(p[0] for p in label.quad_xy)
     level: list[tuple[float, Row]] = []
     for j in (i - 1, i + 1):
-        if 0 <= j < len(rows) and not _starts_with_any_label(rows[j].text):
+        if 0 <= j < len(rows) and not _has_label(rows[j].text) and shape(rows[j].text):
             row = rows[j]
-            cy = sum(ln.center_y for ln in row.lines) / len(row.lines)
-            if abs(cy - label_cy) < label_h and row.lines[0].left_x >= label_right - 0.5 * label_h:
-                level.append((abs(cy - label_cy), row))
+            if abs(row.center_y - label.center_y) < label.height and row.left >= label.left:
+                level.append((abs(row.center_y - label.center_y), row))
     if level:
         row = min(level, key=lambda item: item[0])[1]
         return row.text, [row]
-    if i + 1 < len(rows) and not _starts_with_any_label(rows[i + 1].text):
+    if i + 1 < len(rows) and not _has_label(rows[i + 1].text) and shape(rows[i + 1].text):
         return rows[i + 1].text, [rows[i + 1]]
     return "", []
 
 
+def _has_cjk(text: str) -> bool:
+    return re.search(r"[\u3400-\u9fff]", text) is not None
+
+
 def parse_front(rows: Sequence[Row]) -> dict[str, FieldResult]:
     out: dict[str, FieldResult] = {}
-    name, name_rows = _value_rows(rows, "name")
+    name, name_rows = _value_rows(rows, "name", _has_cjk)
     out["name"] = _field("name", re.sub(r"[^\u3400-\u9fff·•.A-Za-z]", "", name), name_rows)
 
-    gender_value, gender_rows = _value_rows(rows, "gender")
+    gender_value, gender_rows = _value_rows(rows, "gender", lambda v: _GENDER_RE.search(v) is not None)
     gender = _GENDER_RE.search(gender_value)
     out["gender"] = _field("gender", gender.group(0) if gender else "", gender_rows)
 
-    birth_value, birth_rows = _value_rows(rows, "birth")
+    birth_value, birth_rows = _value_rows(rows, "birth", lambda v: _BIRTH_RE.search(v) is not None)
     birth = _BIRTH_RE.search(birth_value)
     if birth is None:  # the label not read: a row printed like a birth date
         for row in rows:
@@ -282,9 +371,7 @@ def parse_front(rows: Sequence[Row]) -> dict[str, FieldResult]:
             if match:
                 id_text, id_rows, id_index = match.group(0), [row], i
                 break
-    out["idcard_number"] = _field(
-        "idcard_number", id_text, id_rows, logic=0 if id_checksum_ok(id_text) else 1
-    )
+    out["idcard_number"] = _field("idcard_number", id_text, id_rows, logic=0 if id_checksum_ok(id_text) else 1)
 
     # The address: the labelled row's value plus up to three continuation rows above the number.
     found = _find_label(rows, "address")
@@ -293,7 +380,7 @@ def parse_front(rows: Sequence[Row]) -> dict[str, FieldResult]:
         i, value = found
         address, address_rows = value, [rows[i]] if value else []
         for row in rows[i + 1 : min(id_index, i + 4)]:
-            if _starts_with_any_label(row.text) or _ID_RE.search(row.text.upper()):
+            if _has_label(row.text) or _ID_RE.search(row.text.upper()):
                 break
             address += row.text
             address_rows.append(row)
@@ -307,12 +394,14 @@ def _yyyymmdd(year: str, month: str, day: str) -> str:
 
 def parse_back(rows: Sequence[Row]) -> dict[str, FieldResult]:
     out: dict[str, FieldResult] = {}
-    issued, issued_rows = _value_rows(rows, "issued_by")
+    issued, issued_rows = _value_rows(
+        rows, "issued_by", lambda v: _has_cjk(v) and _VALID_RE.search(v) is None
+    )
     out["issued_by"] = _field("issued_by", issued, issued_rows)
 
     start = end = ""
     valid_rows: list[Row] = []
-    value, labelled_rows = _value_rows(rows, "valid")
+    value, labelled_rows = _value_rows(rows, "valid", lambda v: _VALID_RE.search(v) is not None)
     candidates = [(value, labelled_rows)] + [(r.text, [r]) for r in rows]
     for text, text_rows in candidates:
         match = _VALID_RE.search(text)
@@ -325,7 +414,7 @@ def parse_back(rows: Sequence[Row]) -> dict[str, FieldResult]:
     out["valid_date_start"] = _field("valid_date_start", start, valid_rows)
     out["valid_date_end"] = _field("valid_date_end", end, valid_rows)
 
-    pass_value, pass_rows = _value_rows(rows, "eep_number")
+    pass_value, pass_rows = _value_rows(rows, "eep_number", lambda v: _PASS_RE.search(v.upper()) is not None)
     match = _PASS_RE.search(pass_value.upper())
     if match is None:  # an unlabelled line that is nothing but a pass number
         for row in rows:
@@ -335,15 +424,13 @@ def parse_back(rows: Sequence[Row]) -> dict[str, FieldResult]:
                 break
     out["eep_number"] = _field("eep_number", match.group(0) if match else "", pass_rows)
 
-    count_value, count_rows = _value_rows(rows, "issue_count")
+    count_value, count_rows = _value_rows(rows, "issue_count", lambda v: _COUNT_RE.search(v) is not None)
     count = _COUNT_RE.search(count_value)
     out["issue_count"] = _field("issue_count", count.group(0).zfill(2) if count else "", count_rows)
     return out
 
 
-def result_code(
-    side: Side, fields: Sequence[FieldResult], options: RecognizeOptions
-) -> ResultCode:
+def result_code(side: Side, fields: Sequence[FieldResult], options: RecognizeOptions) -> ResultCode:
     """1002 per the vendor's `exception_range`; the baseline finds no faces, so `face_detect` on a front
     always counts as an exception."""
     required = FRONT_FIELDS if side == Side.FRONT else VENDOR_BACK_FIELDS
@@ -351,9 +438,7 @@ def result_code(
     by_name = {f.name: f for f in fields}
     if exc.logic and any(not by_name[n].text or by_name[n].logic for n in required):
         return ResultCode.EXCEPTION
-    if exc.text_quality and any(
-        by_name[n].text and by_name[n].quality < options.quality_threshold for n in required
-    ):
+    if exc.text_quality and any(by_name[n].text and by_name[n].quality < options.quality_threshold for n in required):
         return ResultCode.EXCEPTION
     if exc.face_detect and side == Side.FRONT:
         return ResultCode.EXCEPTION
@@ -409,9 +494,7 @@ def mostly_vertical(rows: Sequence[Row]) -> bool:
     return tall * 2 > len(lines)
 
 
-def rotate_clockwise(
-    img_bgr: np.ndarray[Any, np.dtype[np.uint8]], turn: int
-) -> np.ndarray[Any, np.dtype[np.uint8]]:
+def rotate_clockwise(img_bgr: np.ndarray[Any, np.dtype[np.uint8]], turn: int) -> np.ndarray[Any, np.dtype[np.uint8]]:
     codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
     return np.asarray(cv2.rotate(img_bgr, codes[turn]), dtype=np.uint8)
 
@@ -457,6 +540,8 @@ def _rapidocr_params(config: EngineConfig) -> dict[str, Any]:
         "Det.model_path": str(resolve_model_path("text_det")),
         "Rec.model_path": str(resolve_model_path("text_rec")),
         "Cls.model_path": str(resolve_model_path("text_cls")),
+        "Det.limit_type": DET_LIMIT_TYPE,
+        "Det.limit_side_len": DET_LIMIT_SIDE_PX,
         "EngineConfig.onnxruntime.intra_op_num_threads": threads,
         "EngineConfig.onnxruntime.inter_op_num_threads": max(1, config.inter_op_threads),
         "EngineConfig.onnxruntime.use_cuda": config.device in ("cuda", "auto"),
@@ -505,12 +590,12 @@ class BaselineEngine:
     def read_upright(self, img_bgr: np.ndarray[Any, np.dtype[np.uint8]]) -> tuple[tuple[Row, ...], int]:
         """Rows read in the card's reading direction, and the clockwise turn (0/90/180/270) that made
         the image upright. A second pass runs only when the first one says the card is turned: labels
-        in reverse order (180°), or no permit found among mostly vertical text boxes (90° / 270°)."""
+        in reverse order (180°), or mostly vertical text boxes (90° / 270°)."""
         rows = group_rows(self.read_lines(img_bgr))
         turns: tuple[int, ...] = ()
         if label_order_inverted(rows):
             turns = (180,)
-        elif mostly_vertical(rows) and not looks_like_permit(rows):
+        elif mostly_vertical(rows):
             turns = (90, 270)
         for turn in turns:
             turned_rows = group_rows(self.read_lines(rotate_clockwise(img_bgr, turn)))

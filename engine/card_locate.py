@@ -219,7 +219,11 @@ def _contour_quads(mask: NDArray[np.uint8], min_area: float, size_wh: tuple[int,
     return out
 
 
-def _seg_masks(work: _Work) -> list[tuple[str, NDArray[np.uint8]]]:
+def _seg_masks(
+    work: _Work, levels: tuple[float, ...] = (), base: bool = True
+) -> list[tuple[str, NDArray[np.uint8]]]:
+    """Card-vs-table masks: colour distance from the border colour (Otsu, and `levels` × Otsu),
+    unlike-the-border, and plain lightness (Otsu); `base=False` gives only the `levels` masks."""
     lab = work.ycc
     h, w = lab.shape[:2]
     b = max(2, round(0.03 * min(h, w)))
@@ -234,14 +238,18 @@ def _seg_masks(work: _Work) -> list[tuple[str, NDArray[np.uint8]]]:
     k = max(3, (min(h, w) // 80) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     masks: list[tuple[str, NDArray[np.uint8]]] = []
-    _, m1 = cv2.threshold(dist_u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    masks.append(("seg_lab", _u8(m1)))
-    # "unlike the border": above what the border itself varies by (Otsu alone may pick the text)
-    bdist = np.concatenate([dist[:b].ravel(), dist[-b:].ravel(), dist[:, :b].ravel(), dist[:, -b:].ravel()])
-    thr = max(float(np.percentile(bdist, 90)) * 1.5, 8.0)
-    masks.append(("seg_bg", (dist > thr).astype(np.uint8) * 255))
-    _, m2 = cv2.threshold(lab[:, :, 0], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    masks.append(("seg_light", _u8(m2)))
+    otsu, m1 = cv2.threshold(dist_u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if base:
+        masks.append(("seg_lab", _u8(m1)))
+    for f in levels:  # more levels of the same map: the card may separate from its neighbours at one
+        masks.append((f"seg_lab{f:g}", _u8((dist_u8 > otsu * f).astype(np.uint8) * 255)))
+    if base:
+        # "unlike the border": above what the border itself varies by (Otsu alone may pick the text)
+        bdist = np.concatenate([dist[:b].ravel(), dist[-b:].ravel(), dist[:, :b].ravel(), dist[:, -b:].ravel()])
+        thr = max(float(np.percentile(bdist, 90)) * 1.5, 8.0)
+        masks.append(("seg_bg", _u8((dist > thr).astype(np.uint8) * 255)))
+        _, m2 = cv2.threshold(lab[:, :, 0], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        masks.append(("seg_light", _u8(m2)))
     out = []
     for name, m in masks:
         mc = cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel, iterations=2)
@@ -653,6 +661,7 @@ class CardLocator:
     min_area_share: float = 0.012  # smallest card, as a share of the frame area
     retry_below: float = 0.45  # best score under which the search runs again on a sharper copy
     retry_scale: float = 1.6  # that copy's longest side, relative to `max_side_px`
+    seg_levels: tuple[float, ...] = (0.6, 1.5)  # extra colour-distance thresholds (× Otsu), stage 2
     confident_score: float = 0.8  # later (costlier) cues run only while no candidate scores this well
     max_refined: int = 16
     hires_top: int = 1  # best candidates refined again on a sharper crop ...
@@ -696,6 +705,8 @@ class CardLocator:
             lambda: [(n, q) for n, m in _seg_masks(work) for q in _contour_quads(m, min_area, work.size_wh)],
             lambda: (
                 [("edges", q) for q in _contour_quads(_edge_mask(work), min_area, work.size_wh)]
+                + [(n, q) for n, m in _seg_masks(work, self.seg_levels, base=False)
+                   for q in _contour_quads(m, min_area, work.size_wh)]
                 + [("texture", q) for q in _contour_quads(_text_density_mask(work), min_area, work.size_wh)]
             ),
             lambda: [("lines", q) for q in _hough_quads(work)],

@@ -353,25 +353,73 @@ def _first_match(pattern: str, text: str) -> str | None:
     return m.group(0) if m else None
 
 
+def _part(decoded: _Decoded, span: tuple[int, int] | None) -> tuple[float, ...]:
+    """Confidences of the characters in `span` (all of them when text and scores do not line up)."""
+    if span is None:
+        return ()
+    if len(decoded.confidences) != len(decoded.text):
+        return decoded.confidences
+    return decoded.confidences[span[0] : span[1]]
+
+
 def _split_birth(birth: _Decoded) -> list[FieldReading]:
-    m = re.search(r"(\d{4})年?(\d{1,2})月?(\d{1,2})日?", birth.text)
-    parts = (m.group(1), str(int(m.group(2))), str(int(m.group(3)))) if m else ("", "", "")
+    """`1997年6月2日` into its parts; each part is read on its own so one hidden part spares the others."""
+    text = birth.text
+    whole = re.search(r"(\d{4})年?(\d{1,2})月?(\d{1,2})日?", text)
+    found: dict[str, re.Match[str] | _GroupMatch | None] = {
+        "birth_year": re.search(r"(\d{4})(?=年)", text) or re.match(r"(\d{4})", text),
+        "birth_month": re.search(r"(?<!\d)(\d{1,2})月", text),
+        "birth_day": re.search(r"(?<!\d)(\d{1,2})日", text),
+    }
+    if whole:
+        for i, name in enumerate(("birth_year", "birth_month", "birth_day"), start=1):
+            found[name] = found[name] or _GroupMatch(whole, i)
     boxes = _split_box(birth.box_xyxy, (0.0, 0.42, 0.62, 1.0)) if birth.box_xyxy else [None, None, None]
-    names = ("birth_year", "birth_month", "birth_day")
-    return [FieldReading(n, t, birth.confidences, b) for n, t, b in zip(names, parts, boxes, strict=True)]
+    out = []
+    for (name, m), box in zip(found.items(), boxes, strict=True):
+        value = "" if m is None else m.group(1)
+        if value and name != "birth_year":
+            value = str(int(value))
+        span = None if m is None else m.span(1)
+        out.append(FieldReading(name, value, _part(birth, span), box if value else None))
+    return out
+
+
+class _GroupMatch:
+    """One group of a larger match, shaped like the match of that group alone."""
+
+    def __init__(self, match: re.Match[str], group: int) -> None:
+        self._m = match
+        self._g = group
+
+    def group(self, _: int) -> str:
+        return self._m.group(self._g)
+
+    def span(self, _: int) -> tuple[int, int]:
+        return self._m.span(self._g)
+
+
+_DATE = r"\d{4}\.?\d{2}\.?\d{2}"
 
 
 def _split_validity(validity: _Decoded) -> list[FieldReading]:
-    m = re.search(r"(\d{4})\.?(\d{2})\.?(\d{2})-*(\d{4}\.?\d{2}\.?\d{2}|长期)", validity.text)
-    start = end = ""
-    if m:
-        start = m.group(1) + m.group(2) + m.group(3)
-        end = m.group(4).replace(".", "")
+    """`2019.01.09-2024.01.09` (or `…-长期`); with one date hidden, the other is still placed by the dash."""
+    text = validity.text
+    start_m: re.Match[str] | _GroupMatch | None
+    end_m: re.Match[str] | _GroupMatch | None
+    both = re.search(rf"({_DATE})-*({_DATE}|长期)", text)
+    if both:
+        start_m, end_m = _GroupMatch(both, 1), _GroupMatch(both, 2)
+    else:
+        before = re.search(rf"({_DATE})-", text) or re.match(rf"({_DATE})", text)
+        after = re.search(rf"-+({_DATE}|长期)", text)
+        start_m, end_m = before, after
     boxes = _split_box(validity.box_xyxy, (0.0, 0.5, 1.0)) if validity.box_xyxy else [None, None]
-    return [
-        FieldReading("valid_date_start", start, validity.confidences, boxes[0]),
-        FieldReading("valid_date_end", end, validity.confidences, boxes[1]),
-    ]
+    out = []
+    for name, m, box in (("valid_date_start", start_m, boxes[0]), ("valid_date_end", end_m, boxes[1])):
+        value = "" if m is None else m.group(1).replace(".", "")
+        out.append(FieldReading(name, value, _part(validity, None if m is None else m.span(1)), box if value else None))
+    return out
 
 
 def _split_box(box: BoxXYXY, cuts: Sequence[float]) -> list[BoxXYXY | None]:

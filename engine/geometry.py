@@ -109,19 +109,18 @@ def _dst_rect(size_wh: tuple[int, int]) -> FloatArray:
 def warp_matrix(quad_xy: ArrayLike, size_wh: tuple[int, int]) -> FloatArray:
     """3x3 perspective matrix taking the quad (lt, rt, rb, lb) to the rectangle of `size_wh`."""
     src = quad_to_array(quad_xy).astype(np.float32)
-    return np.asarray(
-        cv2.getPerspectiveTransform(src, _dst_rect(size_wh).astype(np.float32)), dtype=np.float64
-    )
+    return np.asarray(cv2.getPerspectiveTransform(src, _dst_rect(size_wh).astype(np.float32)), dtype=np.float64)
 
 
-def warp_card(
-    img_bgr: NDArray[np.uint8], quad_xy: ArrayLike, size_wh: tuple[int, int]
-) -> NDArray[np.uint8]:
+def warp_card(img_bgr: NDArray[np.uint8], quad_xy: ArrayLike, size_wh: tuple[int, int]) -> NDArray[np.uint8]:
     """The card cut out of `img_bgr` and straightened to `size_wh` (border replicated)."""
     h_mat = warp_matrix(quad_xy, size_wh)
     out = cv2.warpPerspective(
-        img_bgr, h_mat, (int(size_wh[0]), int(size_wh[1])),
-        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
+        img_bgr,
+        h_mat,
+        (int(size_wh[0]), int(size_wh[1])),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
     )
     return np.asarray(out, dtype=np.uint8)
 
@@ -190,8 +189,10 @@ def quad_inside(quad: ArrayLike, size_wh: tuple[int, int], tol_px: float = 0.0) 
     q = quad_to_array(quad)
     w, h = size_wh
     return bool(
-        np.all(q[:, 0] >= -tol_px) and np.all(q[:, 0] <= w + tol_px)
-        and np.all(q[:, 1] >= -tol_px) and np.all(q[:, 1] <= h + tol_px)
+        np.all(q[:, 0] >= -tol_px)
+        and np.all(q[:, 0] <= w + tol_px)
+        and np.all(q[:, 1] >= -tol_px)
+        and np.all(q[:, 1] <= h + tol_px)
     )
 
 
@@ -210,9 +211,7 @@ def clip_quad(quad: ArrayLike, size_wh: tuple[int, int]) -> QuadXY:
     return _as_quad(q)
 
 
-def line_intersection(
-    p1: ArrayLike, d1: ArrayLike, p2: ArrayLike, d2: ArrayLike
-) -> PointXY | None:
+def line_intersection(p1: ArrayLike, d1: ArrayLike, p2: ArrayLike, d2: ArrayLike) -> PointXY | None:
     """Intersection of the lines p1 + t·d1 and p2 + s·d2; None when (nearly) parallel."""
     a, u = np.asarray(p1, dtype=np.float64), np.asarray(d1, dtype=np.float64)
     b, v = np.asarray(p2, dtype=np.float64), np.asarray(d2, dtype=np.float64)

@@ -10,7 +10,7 @@ from datetime import date
 
 import numpy as np
 
-from engine import geometry, layout, rules, scoring
+from engine import geometry, layout, rules, scoring, template_fit
 from engine.anchor_locate import AnchorLocator
 from engine.card_locate import CardLocator
 from engine.card_reader import CardReader, CardReading
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 # The geometric cue offers a few outlines; reading one costs ~150 ms, so only the best are tried.
 _MAX_QUADS_TRIED = 3
+# A corner this close to the photo's edge may be where the photo cut the card, not the card's corner.
+_EDGE_MARGIN_PX = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +77,17 @@ class CardPipeline:
         start = time.perf_counter()
         fields = self._score_fields(reading, readings)
         size_wh = (img.shape[1], img.shape[0])
-        completeness = scoring.completeness_from_quad(reading.quad_xy, size_wh, self._content_quads(reading))
+        card_quad = self._card_quad(reading, size_wh)
+        completeness = scoring.card_completeness(
+            card_quad, size_wh, [f.quad_xy for f in fields if f.text], any(not f.text for f in fields)
+        )
         face_missing = reading.side == Side.FRONT and (portrait is None or not portrait.face_found)
         code = scoring.result_code(fields, completeness, face_missing, options)
         timings["score"] = (time.perf_counter() - start) * 1000.0
         return CardResult(
             side=reading.side,
             fields=tuple(fields),
-            card_quad_xy=reading.quad_xy,
+            card_quad_xy=card_quad,
             completeness=completeness,
             result_code=code,
             portrait=portrait,
@@ -139,10 +144,20 @@ class CardPipeline:
             )
         return out
 
-    def _content_quads(self, reading: CardReading) -> list[QuadXY]:
-        box_mm = layout.FRONT_CONTENT_MM_XYXY if reading.side == Side.FRONT else layout.BACK_CONTENT_MM_XYXY
-        box_px = layout.mm_box_to_px(box_mm, self.stages.reader.card_size_wh)
-        return [self._to_image_quad(reading, (box_px[0], box_px[1], box_px[2], box_px[3]))]
+    def _card_quad(self, reading: CardReading, size_wh: tuple[int, int]) -> QuadXY:
+        """The outline as found, with corners cut off by the photo's edge put back where the labels say."""
+        if all(
+            _EDGE_MARGIN_PX < x < size_wh[0] - 1 - _EDGE_MARGIN_PX
+            and _EDGE_MARGIN_PX < y < size_wh[1] - 1 - _EDGE_MARGIN_PX
+            for x, y in reading.quad_xy
+        ):
+            return reading.quad_xy
+        fitted = template_fit.fitted_card_quad(
+            reading.rows, reading.side, self.stages.reader.card_size_wh, reading.card_to_image
+        )
+        if fitted is None:
+            return reading.quad_xy
+        return template_fit.extend_cut_corners(reading.quad_xy, fitted, size_wh, _EDGE_MARGIN_PX)
 
     def _portrait(self, reading: CardReading, options: RecognizeOptions) -> Portrait:
         region = layout.mm_box_to_px(layout.PORTRAIT_MM_XYXY, self.stages.reader.card_size_wh)

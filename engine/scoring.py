@@ -228,6 +228,29 @@ def completeness_from_quad(
     return 2
 
 
+def card_completeness(
+    card_quad_xy: QuadXY,
+    image_size_wh: tuple[int, int],
+    field_quads_xy: Sequence[QuadXY],
+    any_field_missing: bool,
+    margin_px: float = 2.0,
+) -> int:
+    """The vendor's completeness from what was read: 0 the card is whole in the photo; 1 the card is cut
+    but every field was read clear of the photo's edge; 2 a field is missing or runs into the edge.
+
+    A text line cut by the photo's edge is detected only up to that edge, so "touching the edge" is the
+    visible sign that content lies outside.
+    """
+    if all(_inside(p, image_size_wh, margin_px) for p in card_quad_xy):
+        return 0
+    w, h = image_size_wh
+    for quad in field_quads_xy:
+        for x, y in quad:
+            if x < margin_px or y < margin_px or x > w - 1 - margin_px or y > h - 1 - margin_px:
+                return 2
+    return 2 if any_field_missing else 1
+
+
 def with_logic_flags(fields: Sequence[FieldResult], flags: Mapping[str, int]) -> tuple[FieldResult, ...]:
     """Fields with `logic` set from a `engine.rules.check_*` report (names absent keep their flag)."""
     return tuple(replace(f, logic=flags[f.name]) if f.name in flags else f for f in fields)
