@@ -203,7 +203,7 @@ def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
     img = photo.apply_light(img, gain, glare_small, (float(wb[0]), float(wb[1]), float(wb[2])), con)
     blur_kind = "none"
     if rng.random() < p.blur_p:
-        img, blur_kind = photo.blur(img, rng, float(rng.uniform(*p.blur_px)) * max(w, h) / 1000.0)
+        img, blur_kind = photo.blur(img, rng, float(rng.uniform(*p.blur_mm)) * px_per_mm_img)
     img = photo.noise(img, rng, float(rng.uniform(*p.noise_sigma)), photo.contrast_offset(con))
     quality = int(rng.integers(p.jpeg_quality[0], p.jpeg_quality[1] + 1))
     data = photo.jpeg(img, quality)

@@ -29,7 +29,7 @@ class TierParams:
     any_angle_p: float
     small_rot_deg: float
     blur_p: float
-    blur_px: tuple[float, float]  # at 1000 px long side
+    blur_mm: tuple[float, float]  # blur scale in card millimetres (so text stays as legible at any size)
     noise_sigma: tuple[float, float]
     jpeg_quality: tuple[int, int]
     light_gain: tuple[float, float]
@@ -42,9 +42,9 @@ class TierParams:
 TIERS: dict[str, TierParams] = {
     "clean": TierParams((1000, 2400), (0.5, 0.9), 5.0, 0.0, 0.0, 5.0, 0.0, (0.0, 0.0), (0.0, 2.0), (88, 95),
                         (0.97, 1.05), 0.06, 0.0, 0.0, (0.97, 1.0)),
-    "photo": TierParams((600, 4000), (0.35, 0.95), 25.0, 0.15, 0.1, 15.0, 0.5, (0.4, 1.6), (1.0, 6.0), (60, 95),
+    "photo": TierParams((600, 4000), (0.35, 0.95), 25.0, 0.15, 0.1, 15.0, 0.5, (0.04, 0.15), (1.0, 6.0), (60, 95),
                         (0.75, 1.1), 0.35, 0.2, 0.3, (0.85, 1.0)),
-    "hard": TierParams((600, 3000), (0.2, 0.35), 40.0, 0.2, 0.3, 25.0, 0.9, (1.0, 3.2), (6.0, 16.0), (30, 60),
+    "hard": TierParams((1400, 3200), (0.2, 0.35), 40.0, 0.2, 0.3, 25.0, 0.9, (0.1, 0.35), (6.0, 16.0), (30, 60),
                        (0.4, 0.75), 0.6, 0.5, 0.5, (0.6, 0.9)),
 }
 ASPECTS: tuple[float, ...] = (4 / 3, 3 / 4, 16 / 9, 9 / 16, 1.0, 3 / 2, 2 / 3)
