@@ -661,6 +661,7 @@ class CardLocator:
     min_area_share: float = 0.012  # smallest card, as a share of the frame area
     retry_below: float = 0.45  # best score under which the search runs again on a sharper copy
     retry_scale: float = 1.6  # that copy's longest side, relative to `max_side_px`
+    refine_reach: float = 0.08  # refine_quad adopts a found outline this close (share of diagonal)
     seg_levels: tuple[float, ...] = (0.6, 1.5)  # extra colour-distance thresholds (× Otsu), stage 2
     confident_score: float = 0.8  # later (costlier) cues run only while no candidate scores this well
     max_refined: int = 16
@@ -753,14 +754,24 @@ class CardLocator:
         q = q_in * work.scale
         before = _score(work, _refine_once(work, q, 2.5))
         ref = _refine(work, q)
-        if _score(work, ref) < max(before, 0.05):
-            return scale_quad(q_in, 1.0)
+        best_score = _score(work, ref)
         refined = ref.quad / work.scale
-        # map the refined corners back onto the input labelling (nearest corner)
-        out = [refined[int(np.argmin(np.linalg.norm(refined - p, axis=1)))] for p in q_in]
-        if len({id(x) for x in out}) < 4 and len({tuple(x) for x in out}) < 4:
+        if float(np.linalg.norm(ref.quad[2] - ref.quad[0])) < self.hires_below_diag_px and work.scale < 1.0:
+            refined = _refine_hires(img_bgr, refined, self.hires_diag_px)
+        # an outline found on its own near the rough quad wins when it scores better
+        for c in self.all_candidates(img_bgr):
+            cq = quad_to_array(c.quad_xy)
+            near = min(corner_error_ratio(np.roll(cq, k, axis=0), q_in) for k in range(4)) < self.refine_reach
+            if near and c.score > best_score:
+                best_score, refined = c.score, cq
+                break
+        if best_score < max(before, 0.05):
             return scale_quad(q_in, 1.0)
-        return scale_quad(np.array(out), 1.0)
+        # map the refined corners back onto the input labelling (nearest corner)
+        idx = [int(np.argmin(np.linalg.norm(refined - p, axis=1))) for p in q_in]
+        if len(set(idx)) < 4:
+            return scale_quad(q_in, 1.0)
+        return scale_quad(refined[idx], 1.0)
 
 
 def refine_quad(img_bgr: NDArray[np.uint8], quad_xy: ArrayLike) -> QuadXY:
