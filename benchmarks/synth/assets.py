@@ -226,7 +226,7 @@ def guilloche(side: int, variant: int) -> np.ndarray:
     return np.ascontiguousarray(fine.clip(0, 255).astype(np.uint8))
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=64)  # 2 sides x 3 variants x the render-scale ladder
 def guilloche_at(side: int, variant: int, px_per_mm: float) -> np.ndarray:
     master = guilloche(side, variant)
     w, h = round(CARD_W_MM * px_per_mm), round(CARD_H_MM * px_per_mm)

@@ -119,6 +119,15 @@ def _place_cut(rng: np.random.Generator, quad: np.ndarray, out_wh: tuple[int, in
     return None
 
 
+RENDER_PX_PER_MM: tuple[float, ...] = (5.0, 6.5, 8.0, 10.0, 12.0, 14.0, 16.5, 19.0, 22.0)
+
+
+def render_scale(px_per_mm_img: float) -> float:
+    """Render the flat card slightly above its size in the photo, on a ladder (cached backgrounds)."""
+    want = px_per_mm_img * 1.15
+    return next((s for s in RENDER_PX_PER_MM if s >= want), RENDER_PX_PER_MM[-1])
+
+
 def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
           out_wh: tuple[int, int] | None = None) -> Sample:
     p = photo.TIERS[tier]
@@ -136,7 +145,7 @@ def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
     quad = photo.fit_quad(q0, out_wh, float(rng.uniform(lo, hi)), rng)
     edges = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
     px_per_mm_img = float(max(edges[0], edges[2]) / CARD_W_MM)
-    s = float(np.clip(px_per_mm_img * 1.25, 5.0, 22.0))
+    s = render_scale(px_per_mm_img)
     face_present = side == 0 and special != "no_face"
     flat = cardmod.render_card(identity, side, rng, s, face_present=face_present)
     mm_rect = np.array([[0, 0], [CARD_W_MM, 0],

@@ -133,9 +133,9 @@ _CLUTTER_TEXT = "会议纪要发票收据合同编号金额日期地址电话备
 
 
 def background(rng: np.random.Generator, out_wh: tuple[int, int]) -> tuple[np.ndarray, str]:
-    """A low-resolution background (long side ~640) and its kind; callers scale it up."""
+    """A low-resolution background (long side ~512) and its kind; callers scale it up."""
     w, h = out_wh
-    f = 640.0 / max(w, h)
+    f = 512.0 / max(w, h)
     bw, bh = max(8, round(w * f)), max(8, round(h * f))
     kind = str(rng.choice(["wood", "cloth", "paper", "clutter", "plain"], p=[0.3, 0.2, 0.15, 0.2, 0.15]))
     yy, xx = np.mgrid[0:bh, 0:bw].astype(np.float32)
@@ -211,9 +211,12 @@ def composite(bg_small: np.ndarray, out_wh: tuple[int, int], fg_rgb: np.ndarray,
     warped = cv2.warpPerspective(fg_rgb, roi_h, size, flags=cv2.INTER_LINEAR)
     alpha = cv2.warpPerspective(fg_alpha, roi_h, size, flags=cv2.INTER_LINEAR)
     roi = bg[y0:y1, x0:x1]
-    a3 = cv2.merge([alpha, alpha, alpha])
-    blended = cv2.add(cv2.multiply(warped, a3, scale=1 / 255), cv2.multiply(roi, 255 - a3, scale=1 / 255))
-    bg[y0:y1, x0:x1] = blended
+    # opaque inside: a masked copy; blend only the anti-aliased rim
+    cv2.copyTo(warped, cv2.compare(alpha, 254, cv2.CMP_GT), roi)
+    ys, xs = np.nonzero((alpha > 0) & (alpha < 255))
+    if len(ys):
+        a = alpha[ys, xs].astype(np.float32)[:, None] / 255.0
+        roi[ys, xs] = (warped[ys, xs] * a + roi[ys, xs] * (1 - a) + 0.5).astype(np.uint8)
     return bg
 
 
