@@ -212,7 +212,7 @@ def composite(bg_small: np.ndarray, out_wh: tuple[int, int], fg_rgb: np.ndarray,
     alpha = cv2.warpPerspective(fg_alpha, roi_h, size, flags=cv2.INTER_LINEAR)
     roi = bg[y0:y1, x0:x1]
     # opaque inside: a masked copy; blend only the anti-aliased rim
-    cv2.copyTo(warped, cv2.compare(alpha, 254, cv2.CMP_GT), roi)
+    cv2.copyTo(warped, (alpha == 255).view(np.uint8), roi)
     ys, xs = np.nonzero((alpha > 0) & (alpha < 255))
     if len(ys):
         a = alpha[ys, xs].astype(np.float32)[:, None] / 255.0
