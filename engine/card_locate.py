@@ -472,15 +472,18 @@ def _refine_once(
     return _Refined(np.array(pts_out, dtype=np.float64), np.clip(support, 0, 1), contrast)
 
 
-def _refine(work: _Work, quad: FloatArray, first: _Refined | None = None) -> _Refined:
-    """Two passes: a wide search band (4 % of the diagonal), then a narrow one (1.2 %)."""
+def _refine(work: _Work, quad: FloatArray) -> _Refined:
+    """A wide search band (4 % of the diagonal) then a narrow one (1.2 %); when that leaves a side
+    poorly supported, also narrow-only from the rough quad (keeps good sides from jumping)."""
     diag = float(np.linalg.norm(quad[2] - quad[0]) + np.linalg.norm(quad[3] - quad[1])) / 2.0
     narrow = max(2.5, 0.012 * diag)
     wide = max(4.0, 0.04 * diag)
     pol = _polarity(work, quad, _inward_normals(quad), wide + 3.0)
     best: _Refined | None = None
-    # a wide first search band fixes rough quads, a narrow one keeps good ones from jumping
-    for r in (first or _refine_once(work, quad, wide, polarity=pol), _refine_once(work, quad, narrow, polarity=pol)):
+    for start_radius in (wide, narrow):
+        if best is not None and float(best.support.min()) >= 0.9:
+            break
+        r = _refine_once(work, quad, start_radius, polarity=pol)
         if not _sane(r.quad, work.size_wh):
             continue
         r2 = _refine_once(work, r.quad, narrow, polarity=pol)
