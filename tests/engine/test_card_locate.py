@@ -178,7 +178,7 @@ def test_candidate_validates_score() -> None:
 
 # ------------------------------------------------------------------ generated photos
 SYNTH_SEEDS = [(tier, seed) for tier in ("clean", "photo") for seed in range(6)]
-SYNTH_FLOOR = 10  # of 12 within 2 % of the diagonal (measured 11 of 12 when written)
+SYNTH_FLOOR = 10  # of 12 within 2 % of the diagonal (12 of 12 when written)
 
 
 def test_generated_photos_floor() -> None:
