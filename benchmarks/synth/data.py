@@ -70,12 +70,33 @@ def _districts() -> tuple[District, ...]:
 
 
 DISTRICTS: tuple[District, ...] = _districts()
-_STREETS = ("华富街道", "沙河街道", "石牌街道", "新港街道", "张江镇", "花木街道", "湖滨街道", "南门街道",
-            "莲花街道", "香蜜湖街道", "前海街道", "中山街道", "城关镇", "滨江街道")
-_ROADS = ("中山路", "人民路", "解放路", "建设路", "和平路", "新华路", "深南大道", "滨海大道", "东风路", "天河路",
-          "北京路", "长安街", "南京西路", "湖滨路", "友谊路", "文化路", "环城西路", "工业大道")
-_ESTATES = ("莲花一村", "碧海花园", "华润城", "世纪花园", "金色家园", "阳光小区", "锦绣家园", "翠苑新村",
-            "海景花园", "丽水山庄", "御景湾", "东方明珠小区", "龙湖天街")
+_STREETS = ("城关街道", "南门街道", "中山街道", "城南街道", "东湖街道", "新城街道", "湖滨街道", "北门街道")
+_ROADS = ("中山路", "人民路", "解放路", "建设路", "和平路", "新华路", "东风路", "友谊路", "文化路", "环城西路",
+          "工业大道", "学府路", "滨江路", "朝阳路")
+_ESTATES = ("世纪花园", "金色家园", "阳光小区", "锦绣家园", "翠苑新村", "海景花园", "丽水山庄", "御景湾",
+            "东方明珠小区", "龙湖天街", "碧桂园", "万科城")
+# streets, roads and estates that belong to a city, so an address reads as one place
+_LOCAL: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "深圳市": (("华富街道", "莲花街道", "香蜜湖街道", "沙头街道", "粤海街道", "蛇口街道", "南头街道", "布吉街道"),
+              ("深南大道", "红荔路", "福华路", "滨海大道", "北环大道", "华强北路", "南海大道"),
+              ("莲花一村", "莲花二村", "碧海花园", "华润城", "彩田村", "景田小区")),
+    "广州市": (("石牌街道", "天河南街道", "林和街道", "沙河街道", "新港街道", "北京街道"),
+              ("天河路", "中山大道", "体育东路", "环市东路", "东风中路", "江南大道"),
+              ("天河公园小区", "华景新城", "丽江花园", "锦城花园")),
+    "上海市": (("张江镇", "花木街道", "陆家嘴街道", "徐家汇街道", "静安寺街道", "虹桥街道"),
+              ("南京西路", "世纪大道", "张杨路", "淮海中路", "漕溪北路", "延安西路"),
+              ("仁恒滨江园", "古北新区", "汤臣一品", "中远两湾城")),
+    "北京市": (("建外街道", "三里屯街道", "中关村街道", "学院路街道", "东华门街道"),
+              ("长安街", "建国路", "中关村大街", "朝阳北路", "学院路"),
+              ("望京花园", "世纪城", "北辰小区", "远洋山水")),
+    "厦门市": (("鹭江街道", "筼筜街道", "湖里街道", "集美街道"),
+              ("湖滨南路", "厦禾路", "嘉禾路", "环岛路"),
+              ("海湾新城", "湖滨一里", "禹洲花园")),
+}
+
+
+def _local(city: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    return _LOCAL.get(city, (_STREETS, _ROADS, _ESTATES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,21 +212,22 @@ def make_address(rng: np.random.Generator, district: District, max_chars: int = 
             parts = [district.province, district.district]
         else:
             parts.append(district.district)
+        streets, roads, estates = _local(district.city)
         style = int(rng.integers(0, 4))
         no = int(rng.integers(1, 400))
         if style == 0:
-            parts += [_pick(rng, _STREETS), _pick(rng, _ESTATES),
+            parts += [_pick(rng, streets), _pick(rng, estates),
                       f"{int(rng.integers(1, 40))}栋{int(rng.integers(1, 33))}{int(rng.integers(1, 9)):02d}房"]
         elif style == 1:
-            parts += [_pick(rng, _ROADS), f"{no}号"]
+            parts += [_pick(rng, roads), f"{no}号"]
             if rng.random() < 0.6:
                 parts.append(f"{int(rng.integers(1, 6))}单元{int(rng.integers(1, 30))}{int(rng.integers(1, 7)):02d}室")
         elif style == 2:
-            parts += [_pick(rng, _ROADS), f"{no}号", _pick(rng, _ESTATES)]
+            parts += [_pick(rng, roads), f"{no}号", _pick(rng, estates)]
             if rng.random() < 0.5:
                 parts.append(f"{int(rng.integers(1, 20))}座{int(rng.integers(1, 9))}{int(rng.integers(1, 5))}0")
         else:
-            parts += [_pick(rng, _STREETS), _pick(rng, _ROADS), f"{no}号"]
+            parts += [_pick(rng, streets), _pick(rng, roads), f"{no}号"]
         if rng.random() < 0.25:  # short forms seen on cards: province left out
             parts[0] = ""
         address = "".join(parts)
