@@ -13,7 +13,7 @@ from engine import layout
 from engine.ocr.cls import TextAngleClassifier
 from engine.ocr.det import TextDetector
 from engine.ocr.rec import TextRecognizer
-from engine.reading import crop_line, match_label
+from engine.reading import crop_line, label_part
 from engine.types import QuadXY, Side
 
 _MAX_LINES = 40
@@ -57,7 +57,7 @@ class AnchorLocator:
             ]
             text = "".join(c for c, _ in chars)
             for label in layout.ALL_LABELS:
-                found = _label_in(text, label.text)
+                found = label_part(text, label.text)
                 if found is None:
                     continue
                 label_first, start, count = found
@@ -66,6 +66,16 @@ class AnchorLocator:
                 point = _along(quad, float(np.mean(fracs)))
                 template = layout.mm_to_px(_label_part_center_mm(label, label_first, count), self._card_wh)
                 matches[label.side].append((template, (point[0] / scale, point[1] / scale)))
+            number = layout.ID_NUMBER_RE.search(text)
+            if number is not None:
+                # The ID number's first and last digits: two anchors with the card's direction in them.
+                for idx, x_mm in (
+                    (number.start(), layout.ID_NUMBER_SPAN_MM[0]),
+                    (number.end() - 1, layout.ID_NUMBER_SPAN_MM[1]),
+                ):
+                    point = _along(quad, chars[idx][1])
+                    template = layout.mm_to_px((x_mm, layout.ID_NUMBER_Y_MM), self._card_wh)
+                    matches[Side.FRONT].append((template, (point[0] / scale, point[1] / scale)))
         side = max(matches, key=lambda s: len(matches[s]))
         pairs = matches[side]
         if len(pairs) < 2:
@@ -84,20 +94,6 @@ class AnchorLocator:
             (float(mapped[2, 0]), float(mapped[2, 1])),
             (float(mapped[3, 0]), float(mapped[3, 1])),
         )
-
-
-def _label_in(text: str, label: str) -> tuple[int, int, int] | None:
-    """(first label character read, where in the text, how many) for a label read whole or cut by the
-    photo's edge (at least three characters of a long label)."""
-    score, start, end = match_label(text, label)
-    if score >= (1.0 if len(label) <= 2 else 0.6) and end > start:
-        return 0, start, end - start
-    for k in range(len(label) - 1, 2, -1):
-        if label[-k:] in text:
-            return len(label) - k, text.index(label[-k:]), k
-        if label[:k] in text:
-            return 0, text.index(label[:k]), k
-    return None
 
 
 def _label_part_center_mm(label: layout.Label, first: int, count: int) -> tuple[float, float]:

@@ -16,7 +16,7 @@ from engine import geometry, layout
 from engine.ocr.cls import TextAngleClassifier
 from engine.ocr.det import TextBox, TextDetector
 from engine.ocr.rec import TextRecognizer
-from engine.reading import CardLine, Row, crop_line, find_label, group_rows
+from engine.reading import CardLine, Row, crop_line, group_rows, label_part
 from engine.types import QuadXY, Side
 
 # Text detection runs on a smaller copy of the flat card: labels stay ~16 px high, twice as fast.
@@ -37,14 +37,16 @@ class CardReading:
 
 
 def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:
-    """The side whose printed labels were read, or None when this is not a permit."""
-    text = "".join(r.text for r in rows)
-    if any(word in text for word in layout.FOREIGN_WORDS):
+    """The side whose printed labels (whole, or cut by the photo's edge) and value patterns were read,
+    or None when this is not a permit."""
+    texts = [r.text for r in rows]
+    joined = "".join(texts)
+    if any(word in joined for word in layout.FOREIGN_WORDS):
         return None
-    front = sum(
-        find_label(rows, lab.text, 1.0 if len(lab.text) <= 2 else 0.75) is not None for lab in layout.FRONT_LABELS
-    )
-    back = sum(find_label(rows, lab.text, 0.75) is not None for lab in layout.BACK_LABELS)
+    front = sum(any(label_part(t, lab.text) for t in texts) for lab in layout.FRONT_LABELS)
+    back = sum(any(label_part(t, lab.text) for t in texts) for lab in layout.BACK_LABELS)
+    front += layout.ID_NUMBER_RE.search(joined) is not None
+    back += layout.VALIDITY_RE.search(joined) is not None
     if max(front, back) < _MIN_LABELS:
         return None
     return (Side.FRONT, front) if front > back else (Side.BACK, back)

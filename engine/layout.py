@@ -6,6 +6,7 @@ not read, to fit the card from labels seen in a photo, and to bound the address 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from engine.types import Side
@@ -56,6 +57,14 @@ FOREIGN_WORDS: tuple[str, ...] = (
     "学生证",
     "工作证",
 )
+
+# Printed values that only this card carries: an HK/Macao/Taiwan ID number, a pass number.
+ID_NUMBER_RE = re.compile(r"8[123]0000\d{11}[\dX]")
+VALIDITY_RE = re.compile(r"20\d{2}\.?\d{2}\.?\d{2}-")
+
+# Centres of the ID number's first and last digits, and its baseline row.
+ID_NUMBER_SPAN_MM = (30.3, 74.7)
+ID_NUMBER_Y_MM = 47.0
 
 # The value column starts right of the labels; the address wraps before the portrait.
 VALUE_COLUMN_MM = 15.0

@@ -154,6 +154,20 @@ def match_label(text: str, label: str) -> tuple[float, int, int]:
     return best
 
 
+def label_part(text: str, label: str) -> tuple[int, int, int] | None:
+    """(first label character read, where in the text, how many) for a label read whole or cut by the
+    photo's edge (at least three characters of a long label)."""
+    score, start, end = match_label(text, label)
+    if score >= (1.0 if len(label) <= 2 else 0.6) and end > start:
+        return 0, start, end - start
+    for k in range(len(label) - 1, 2, -1):
+        if label[-k:] in text:
+            return len(label) - k, text.index(label[-k:]), k
+        if label[:k] in text:
+            return 0, text.index(label[:k]), k
+    return None
+
+
 def find_label(rows: Sequence[Row], label: str, min_score: float) -> LabelHit | None:
     """Best window in any row whose characters match the label (in order, allowing misreads)."""
     best: LabelHit | None = None
