@@ -161,9 +161,10 @@ def _polygon_to_quad(poly: FloatArray, size_wh: tuple[int, int]) -> FloatArray |
     if n < 3:
         return None
     edges: list[tuple[int, float]] = []
+    tol = max(3.0, 0.012 * min(size_wh))  # morphology may leave the blob a few px off the frame
     for i in range(n):
         a, b = poly[i], poly[(i + 1) % n]
-        na, nb = _near_border(a, size_wh, 3.0), _near_border(b, size_wh, 3.0)
+        na, nb = _near_border(a, size_wh, tol), _near_border(b, size_wh, tol)
         if any(x and y for x, y in zip(na, nb, strict=True)):
             continue
         edges.append((i, float(np.linalg.norm(b - a))))
@@ -426,7 +427,8 @@ def _refine_once(
     prior = (1.0 - 0.5 * (offs / max(float(offs[-1]), 1.0)) ** 2).astype(np.float32)  # nearer edges win ties
     proj = np.where(inside, proj * prior[None, :], 0.0)
     b2 = base.reshape(-1, 2)
-    visible = (b2[:, 0] >= -0.5) & (b2[:, 0] <= w - 0.5) & (b2[:, 1] >= -0.5) & (b2[:, 1] <= h - 0.5)
+    # where an edge could be seen: a side hugging the frame (within 3 px) counts as out of frame
+    visible = (b2[:, 0] >= 3) & (b2[:, 0] <= w - 4) & (b2[:, 1] >= 3) & (b2[:, 1] <= h - 4)
     rows = np.arange(len(proj))
     j = np.argmax(proj, axis=1)
     best = proj[rows, j]
