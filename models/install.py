@@ -13,7 +13,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from models.registry import EXTRACTED_DIR, ModelEntry, load_manifest, main as verify_all, sha256_of
+from models.registry import EXTRACTED_DIR, ModelEntry, load_manifest, sha256_of
+from models.registry import main as verify_all
 
 
 def _extract_from_wheel(entry: ModelEntry) -> None:
