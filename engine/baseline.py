@@ -373,17 +373,23 @@ def parse_front(rows: Sequence[Row]) -> dict[str, FieldResult]:
                 break
     out["idcard_number"] = _field("idcard_number", id_text, id_rows, logic=0 if id_checksum_ok(id_text) else 1)
 
-    # The address: the labelled row's value plus up to three continuation rows above the number.
+    # The address: the labelled row's value plus continuation rows above the number that start under
+    # the first line (right of the label, left of its middle); other text there is background.
     found = _find_label(rows, "address")
     address, address_rows = "", []
     if found is not None:
         i, value = found
-        address, address_rows = value, [rows[i]] if value else []
-        for row in rows[i + 1 : min(id_index, i + 4)]:
-            if _has_label(row.text) or _ID_RE.search(row.text.upper()):
+        first = rows[i]
+        address, address_rows = value, [first] if value else []
+        continued = 0
+        for row in rows[i + 1 : id_index]:
+            if _has_label(row.text) or _ID_RE.search(row.text.upper()) or continued == 3:
                 break
+            if not first.left - first.height < row.left < (first.left + first.right) / 2:
+                continue
             address += row.text
             address_rows.append(row)
+            continued += 1
     out["address"] = _field("address", address, address_rows)
     return out
 
@@ -593,10 +599,10 @@ class BaselineEngine:
         in reverse order (180°), or mostly vertical text boxes (90° / 270°)."""
         rows = group_rows(self.read_lines(img_bgr))
         turns: tuple[int, ...] = ()
-        if label_order_inverted(rows):
-            turns = (180,)
-        elif mostly_vertical(rows):
+        if mostly_vertical(rows):
             turns = (90, 270)
+        elif label_order_inverted(rows):
+            turns = (180,)
         for turn in turns:
             turned_rows = group_rows(self.read_lines(rotate_clockwise(img_bgr, turn)))
             if looks_like_permit(turned_rows) and not label_order_inverted(turned_rows):
