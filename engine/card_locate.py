@@ -342,7 +342,7 @@ def _hough_quads(work: _Work, max_lines: int = 12, max_quads: int = 12) -> list[
             if not is_convex(q):
                 continue
             ar = quad_area(q)
-            if ar < 0.012 * img_area or ar > 1.6 * img_area:
+            if ar < 0.008 * img_area or ar > 1.6 * img_area:
                 continue
             la = abs(math.log(quad_aspect(q) / CARD_ASPECT))
             if la > 0.45:
@@ -578,11 +578,11 @@ def _score(work: _Work, ref: _Refined) -> float:
         return 0.0
     w, h = size_wh
     area_share = quad_area(q) / float(w * h)
-    if area_share < 0.01 or area_share > 1.5:
+    if area_share < 0.006 or area_share > 1.5:
         return 0.0
     asp = quad_aspect(q)
     s_aspect = math.exp(-((math.log(asp / CARD_ASPECT) / 0.22) ** 2))
-    s_area = min(1.0, max(0.0, (area_share - 0.01) / 0.05))
+    s_area = min(1.0, max(0.0, (area_share - 0.006) / 0.05))
     s_angle = min(1.0, max(0.0, (_min_angle_deg(q) - 45.0) / 30.0))
     sup = np.sort(ref.support)
     s_edge = float(0.5 * sup.mean() + 0.5 * sup[0])  # the weakest side matters
@@ -663,7 +663,7 @@ class CardLocator:
     max_side_px: int = 640
     max_candidates: int = 5
     min_score: float = 0.35
-    min_area_share: float = 0.012  # smallest card, as a share of the frame area
+    min_area_share: float = 0.008  # smallest card, as a share of the frame area
     retry_below: float = 0.45  # best score under which the search runs again on a sharper copy
     retry_scale: float = 1.6  # that copy's longest side, relative to `max_side_px`
     refine_reach: float = 0.08  # refine_quad adopts a found outline this close (share of diagonal)
