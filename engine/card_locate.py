@@ -1,24 +1,36 @@
 """Geometric cue for finding the card: where in the photo is a pale ID-1 rectangle?
 
-`CardLocator()(img_bgr)` returns scored quad candidates in original image pixels, best first.
-It works on a small working copy (longest side `max_side_px`) and combines three cues:
+`CardLocator()(img_bgr)` returns scored quad candidates in original image pixels, best first,
+labelled lt, rt, rb, lb with lt→rt a long side (the upper one when the card lies sideways; the
+0°/180° turn is settled later from the text). It works on a small working copy (longest side
+`max_side_px`, YCrCb, Sobel gradients) and runs its cues cheapest first, stopping as soon as a
+candidate scores `confident_score`:
 
-- segmentation: Lab distance from the colour of the image border, and plain brightness, each
-  thresholded with Otsu and cleaned with morphology;
-- edges: the outer contours of dilated multi-threshold Canny edges;
-- lines: long Hough segments merged into lines, two near-parallel pairs intersected into quads
-  (finds the card when corners are out of frame, rounded, or hidden by a finger).
+1. segmentation: colour distance from the image border's colour (Otsu; and "unlike anything on
+   the border"), and plain lightness (Otsu), cleaned with morphology;
+2. edges (outer contours of dilated Canny), density of printed detail, and further thresholds
+   of the colour-distance map;
+3. lines: long Hough segments merged into lines, two near-parallel pairs intersected into quads,
+   ranked by evidence (finds cards whose blob merges with the background, cut or rounded corners).
 
-Every rough quad is then refined the same way: along each side, the strongest colour edge
-across the side is searched in a band, a line is fitted (Huber) through the edge points of the
-side's middle 76 % and adjacent lines are intersected. Rounded card corners therefore do not
-pull the corners inward, and corners outside the image are extrapolated from the visible sides.
+Blob outlines become quads from their four longest sides that do not run along the frame (with
+three, the fourth is put parallel to its opposite at the card's aspect ratio), so corners out of
+frame are extrapolated. Every rough quad is refined the same way: across each side the strongest
+edge of the right polarity (card lighter/darker than just outside that side) is searched in a
+band, a line is fitted (Huber) through the edge points of the side's middle 76 % and adjacent
+lines are intersected; rounded corners therefore do not pull the corners inward. Small cards are
+refined once more on a sharper crop. When nothing convinces, the search runs again on a 1.6×
+sharper copy.
 
-Score in [0, 1] (see `_score`): edge support of the four sides, aspect ratio near 1.585
-(with an allowance for perspective), area share of the frame, and right-ish corner angles.
-`CardLocator.min_score` is the threshold below which a candidate is not a card (plain
-textures, paper and empty tables score below it in the tests).
+Score in [0, 1] (`_score`): edge support of the sides (the weakest side counts half; a side out
+of frame is neutral), aspect near 1.585, area share, corner angles, edge contrast, printed detail
+inside, and a plain margin just inside the edge (a block of text has none); quads nested inside
+a larger card-shaped outline with edges all round are halved. `CardLocator.min_score` (0.35) is
+the threshold below which a candidate is not returned: plain textures, paper, cloth and wood
+with no card stay below it in the tests. Pages of printed text and other ID-1 cards (bank cards)
+can score high: telling them apart is the text reader's job.
 """
+
 
 from __future__ import annotations
 
