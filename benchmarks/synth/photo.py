@@ -23,7 +23,7 @@ Quad = np.ndarray  # (4, 2) float64: lt, rt, rb, lb
 @dataclass(frozen=True, slots=True)
 class TierParams:
     long_side: tuple[int, int]
-    card_frac: tuple[float, float]  # card's extent / frame extent (the larger of x and y)
+    card_frac: tuple[float, float]  # share of the frame's area the card covers (capped so it fits)
     tilt_max_deg: float  # out-of-plane rotation
     quarter_turn_p: float  # share rotated by 90/180/270
     any_angle_p: float
@@ -82,12 +82,22 @@ def posed_quad(rng: np.random.Generator, aspect_wh: float, tilt_max_deg: float, 
     return np.asarray(p3[:, :2] * (dist / (dist + p3[:, 2:3])), np.float64)
 
 
+MAX_EXTENT = 0.97  # the card's largest extent as a share of the frame's, for a card that must fit
+
+
+def quad_area(quad: Quad) -> float:
+    x, y = quad[:, 0], quad[:, 1]
+    return float(0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
 def fit_quad(quad: Quad, out_wh: tuple[int, int], frac: float, rng: np.random.Generator) -> Quad:
-    """Scale so that the card's extent is `frac` of the frame, then place it inside at random."""
+    """Scale so that the card covers `frac` of the frame's area (as the brief's "card covering 20-95 %
+    of the frame" reads), no larger than fits, then place it inside at random."""
     w, h = out_wh
     lo, hi = quad.min(0), quad.max(0)
     ext = hi - lo
-    scale = frac / max(ext[0] / w, ext[1] / h)
+    scale = math.sqrt(frac * w * h / max(quad_area(quad), 1e-9))
+    scale = min(scale, MAX_EXTENT / max(ext[0] / w, ext[1] / h))
     q = (quad - lo) * scale
     ext = ext * scale
     margin = np.maximum(np.array([w, h]) - ext, 0.0)

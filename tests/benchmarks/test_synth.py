@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.synth import SPECIALS, generate_flat_card, generate_sample
+from benchmarks.synth import SPECIALS, generate_flat_card, generate_sample, photo
 from benchmarks.synth.data import (
     add_years,
     birth_of_id,
@@ -89,8 +89,9 @@ def test_tier_sizes_truth_and_rules(tier: str) -> None:
         assert t["completeness"] == 0
         assert np.all(quad >= -0.5) and np.all(quad[:, 0] <= w + 0.5) and np.all(quad[:, 1] <= h + 0.5)
         ext = quad.max(0) - quad.min(0)
-        frac = max(ext[0] / w, ext[1] / h)
-        assert p.card_frac[0] - 0.01 <= frac <= p.card_frac[1] + 0.01
+        area_share = photo.quad_area(quad) / (w * h)
+        capped = max(ext[0] / w, ext[1] / h) >= photo.MAX_EXTENT - 0.01
+        assert p.card_frac[0] - 0.01 <= area_share <= p.card_frac[1] + 0.01 or capped
         check_rules(t)
         assert t["face_present"] is (t["side"] == 0)
         # every field quad lies inside the card quad
