@@ -31,7 +31,6 @@ with no card stay below it in the tests. Pages of printed text and other ID-1 ca
 can score high: telling them apart is the text reader's job.
 """
 
-
 from __future__ import annotations
 
 import math
@@ -232,9 +231,7 @@ def _contour_quads(mask: NDArray[np.uint8], min_area: float, size_wh: tuple[int,
     return out
 
 
-def _seg_masks(
-    work: _Work, levels: tuple[float, ...] = (), base: bool = True
-) -> list[tuple[str, NDArray[np.uint8]]]:
+def _seg_masks(work: _Work, levels: tuple[float, ...] = (), base: bool = True) -> list[tuple[str, NDArray[np.uint8]]]:
     """Card-vs-table masks: colour distance from the border colour (Otsu, and `levels` × Otsu),
     unlike-the-border, and plain lightness (Otsu); `base=False` gives only the `levels` masks."""
     lab = work.ycc
@@ -324,11 +321,9 @@ def _hough_quads(work: _Work, max_lines: int = 12, max_quads: int = 12) -> list[
             dt = abs(lines[i][0] - lines[j][0])
             dt = min(dt, math.pi - dt)
             if dt < math.radians(25):
-                t = lines[i][0]
                 rr = lines[j][1] if abs(lines[i][0] - lines[j][0]) < math.pi / 2 else -lines[j][1]
-                if abs(lines[i][1] - rr) > 0.15 * min(w, h):
+                if abs(lines[i][1] - rr) > 0.06 * min(w, h):  # opposite sides, not one side twice
                     pairs.append((i, j))
-                    del t
     quads: list[tuple[float, FloatArray]] = []
     img_area = float(w * h)
     for a in range(len(pairs)):
@@ -568,8 +563,12 @@ def _margin_detail(work: _Work, quad: FloatArray) -> float:
     uv = []
     for depth in (d0, d0 + 0.01, d0 + 0.02):
         e = depth * CARD_ASPECT  # same physical depth on the short sides
-        uv += [np.stack([t, np.full_like(t, e)], 1), np.stack([t, np.full_like(t, 1 - e)], 1),
-               np.stack([np.full_like(t, depth), t], 1), np.stack([np.full_like(t, 1 - depth), t], 1)]
+        uv += [
+            np.stack([t, np.full_like(t, e)], 1),
+            np.stack([t, np.full_like(t, 1 - e)], 1),
+            np.stack([np.full_like(t, depth), t], 1),
+            np.stack([np.full_like(t, 1 - depth), t], 1),
+        ]
     pts = cv2.perspectiveTransform(np.concatenate(uv).reshape(-1, 1, 2).astype(np.float32), hm)
     mx = pts[:, :, 0].astype(np.float32)
     my = pts[:, :, 1].astype(np.float32)
@@ -723,8 +722,11 @@ class CardLocator:
             lambda: [(n, q) for n, m in _seg_masks(work) for q in _contour_quads(m, min_area, work.size_wh)],
             lambda: (
                 [("edges", q) for q in _contour_quads(_edge_mask(work), min_area, work.size_wh)]
-                + [(n, q) for n, m in _seg_masks(work, self.seg_levels, base=False)
-                   for q in _contour_quads(m, min_area, work.size_wh)]
+                + [
+                    (n, q)
+                    for n, m in _seg_masks(work, self.seg_levels, base=False)
+                    for q in _contour_quads(m, min_area, work.size_wh)
+                ]
                 + [("texture", q) for q in _contour_quads(_text_density_mask(work), min_area, work.size_wh)]
             ),
             lambda: [("lines", q) for q in _hough_quads(work)],

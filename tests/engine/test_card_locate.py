@@ -62,8 +62,13 @@ def _background(rng: np.random.Generator, w: int, h: int, kind: str) -> np.ndarr
 
 
 def _scene(
-    seed: int, kind: str, rot_deg: float = 0.0, persp: float = 0.1, cover: float = 0.4,
-    shift_x: float = 0.0, size_wh: tuple[int, int] = (960, 720),
+    seed: int,
+    kind: str,
+    rot_deg: float = 0.0,
+    persp: float = 0.1,
+    cover: float = 0.4,
+    shift_x: float = 0.0,
+    size_wh: tuple[int, int] = (960, 720),
 ) -> tuple[np.ndarray, np.ndarray]:
     """A photo of the card: returns (img_bgr, truth quad lt, rt, rb, lb of the card as drawn)."""
     rng = np.random.default_rng(seed)

@@ -175,7 +175,10 @@ def test_scale_clip_inside_xyxy() -> None:
     ],
 )
 def test_line_intersection(
-    p1: tuple[float, float], d1: tuple[float, float], p2: tuple[float, float], d2: tuple[float, float],
+    p1: tuple[float, float],
+    d1: tuple[float, float],
+    p2: tuple[float, float],
+    d2: tuple[float, float],
     expected: tuple[float, float] | None,
 ) -> None:
     got = line_intersection(p1, d1, p2, d2)
