@@ -374,18 +374,28 @@ def parse_front(rows: Sequence[Row]) -> dict[str, FieldResult]:
     out["idcard_number"] = _field("idcard_number", id_text, id_rows, logic=0 if id_checksum_ok(id_text) else 1)
 
     # The address: the labelled row's value plus continuation rows above the number that start under
-    # the first line (right of the label, left of its middle); other text there is background.
+    # the first line (right of the label, left of its middle); other text there is background. When
+    # the label was not read, the row after the birth date starts the address.
     found = _find_label(rows, "address")
     address, address_rows = "", []
+    start, first = len(rows), None
     if found is not None:
-        i, value = found
-        first = rows[i]
-        address, address_rows = value, [first] if value else []
+        i, address = found
+        start, first = i + 1, rows[i]
+        address_rows = [first] if address else []
+        lo, hi = first.left - first.height, (first.left + first.right) / 2
+    elif birth_rows and birth_rows[0] in rows:
+        i = rows.index(birth_rows[0]) + 1
+        if i < id_index and not _has_label(rows[i].text) and _has_cjk(rows[i].text):
+            first = rows[i]
+            start, address, address_rows = i + 1, first.text, [first]
+            lo, hi = first.left - 2 * first.height, first.left + 2 * first.height
+    if first is not None:
         continued = 0
-        for row in rows[i + 1 : id_index]:
+        for row in rows[start:id_index]:
             if _has_label(row.text) or _ID_RE.search(row.text.upper()) or continued == 3:
                 break
-            if not first.left - first.height < row.left < (first.left + first.right) / 2:
+            if not lo < row.left < hi:
                 continue
             address += row.text
             address_rows.append(row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import cv2
@@ -126,6 +127,29 @@ def test_birth_without_its_label_and_front_from_the_number_alone() -> None:
     assert detect_side(rows) == Side.FRONT
     f = parse_front(rows)
     assert (f["birth_year"].text, f["birth_month"].text, f["birth_day"].text) == ("1976", "9", "22")
+
+
+def test_address_skips_background_text_and_survives_a_missing_label() -> None:
+    clutter = line("电话备注说明", 1050, 300, 200)  # text of a document behind the card, level with the address
+    f = parse_front(group_rows([*FRONT_LINES, clutter]))
+    assert f["address"].text == "广东省深圳市福田区福华路100号"
+    unlabelled = [line("出生 1997年6月2日", 60, 180), line("广东省深圳市福田区", 130, 240),
+                  line("福华路100号", 130, 285), line("830000199706020042", 60, 500, 500)]
+    assert parse_front(group_rows(unlabelled))["address"].text == "广东省深圳市福田区福华路100号"
+
+
+def test_rows_follow_a_tilted_card() -> None:
+    # 8° tilt: the value of a label drifts 40 px down over 300 px, more than half a line.
+    tilt = math.tan(math.radians(8))
+
+    def tilted(text: str, x: float, y: float, w: float) -> TextLine:
+        return TextLine(text, 0.9, ((x, y + x * tilt), (x + w, y + (x + w) * tilt),
+                                    (x + w, y + 30 + (x + w) * tilt), (x, y + 30 + x * tilt)))
+
+    lines = [tilted("签发机关", 100, 300, 120), tilted("深圳市公安局福田分局", 300, 300, 300),
+             tilted("有效期限", 100, 345, 120), tilted("2019.09.01-2024.09.01", 300, 345, 300)]
+    rows = group_rows(lines)
+    assert [r.text for r in rows] == ["签发机关深圳市公安局福田分局", "有效期限2019.09.01-2024.09.01"]
 
 
 def test_upside_down_label_order() -> None:
