@@ -5,8 +5,9 @@ same `Prediction`, so every engine is scored by the same code. Definitions:
 
 - *positive*: an image whose ground truth expects no error (a permit, front or back).
 - *field exact match*: per field name, over positives whose truth has the field and does not list it
-  in `occluded_fields`; the predicted text must equal the truth text (surrounding spaces ignored).
-  Occluded or cut fields are scored separately (`occluded.<field>`), never as failures of readable ones.
+  in `occluded_fields` or `cut_fields`; the predicted text must equal the truth text (surrounding
+  spaces ignored). Occluded or cut fields are scored apart (`unreadable_fields`, for information),
+  never as failures of readable ones; glare fields count as readable.
 - *all fields correct*: positives with the right side and every readable truth field exact.
 - *card found*: positives answered with a card (no error, no failure).
 - *negatives rejected* / *size errors*: images expecting `ID_CARD_NOT_FOUND` / `INVALID_IMAGE_SIZE`
@@ -51,18 +52,25 @@ class Truth:
     card_quad_xy: QuadXY | None
     completeness: int | None
     occluded_fields: frozenset[str] = frozenset()
+    cut_fields: frozenset[str] = frozenset()
     glare_fields: frozenset[str] = frozenset()
     face_present: bool = False
     expected_error: str | None = None
     injected_logic_errors: frozenset[str] = frozenset()
+    special: str | None = None  # the generator's special case (cut1, glare, negative_text, ...)
 
     @property
     def positive(self) -> bool:
         return self.expected_error is None
 
     @property
+    def unreadable_fields(self) -> frozenset[str]:
+        """Fields hidden by an occluder or cut off by the photo's edge."""
+        return self.occluded_fields | self.cut_fields
+
+    @property
     def readable_fields(self) -> dict[str, str]:
-        return {k: v for k, v in self.fields.items() if k not in self.occluded_fields}
+        return {k: v for k, v in self.fields.items() if k not in self.unreadable_fields}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Truth:
@@ -80,10 +88,12 @@ class Truth:
             card_quad_xy=card_quad,
             completeness=None if data.get("completeness") is None else int(data["completeness"]),
             occluded_fields=frozenset(data.get("occluded_fields") or ()),
+            cut_fields=frozenset(data.get("cut_fields") or ()),
             glare_fields=frozenset(data.get("glare_fields") or ()),
             face_present=bool(data.get("face_present", False)),
             expected_error=expected_error,
             injected_logic_errors=frozenset(data.get("injected_logic_errors") or ()),
+            special=data.get("special") or None,
         )
 
 
@@ -163,7 +173,7 @@ def _logic_flags(truth: Truth, pred: Prediction) -> set[str]:
     return {
         name
         for name, f in pred.fields.items()
-        if f.logic == 1 and f.text and name in truth.fields and name not in truth.occluded_fields
+        if f.logic == 1 and f.text and name in truth.fields and name not in truth.unreadable_fields
     }
 
 
@@ -210,7 +220,7 @@ def score(samples: Sequence[tuple[Truth, Prediction]]) -> dict[str, Any]:
         for name, text in truth.fields.items():
             got = pred.fields.get(name) if side_right else None
             ok = text_matches(got.text if got else None, text)
-            if name in truth.occluded_fields:
+            if name in truth.unreadable_fields:
                 occluded_ok.setdefault(name, _Counter()).add(ok)
             else:
                 field_ok.setdefault(name, _Counter()).add(ok)
@@ -250,7 +260,7 @@ def score(samples: Sequence[tuple[Truth, Prediction]]) -> dict[str, Any]:
         "images": len(samples),
         "positives": found.total,
         "fields": {k: v.rate().to_json() for k, v in sorted(field_ok.items())},
-        "occluded_fields": {k: v.rate().to_json() for k, v in sorted(occluded_ok.items())},
+        "unreadable_fields": {k: v.rate().to_json() for k, v in sorted(occluded_ok.items())},
         "all_fields_correct": all_correct.rate().to_json(),
         "side_accuracy": side_ok.rate().to_json(),
         "card_found": found.rate().to_json(),
@@ -282,11 +292,18 @@ def score(samples: Sequence[tuple[Truth, Prediction]]) -> dict[str, Any]:
 
 
 def score_by_tier(samples: Sequence[tuple[Truth, Prediction]]) -> dict[str, Any]:
-    """`{"overall": score(all), "tiers": {tier: score(that tier)}}`."""
+    """`{"overall": all, "tiers": {tier: that tier}, "specials": {special case: those images}}`
+    (images without a special case are grouped under `plain`)."""
     tiers: dict[str, list[tuple[Truth, Prediction]]] = {}
+    specials: dict[str, list[tuple[Truth, Prediction]]] = {}
     for truth, pred in samples:
         tiers.setdefault(truth.tier, []).append((truth, pred))
-    return {"overall": score(samples), "tiers": {t: score(s) for t, s in sorted(tiers.items())}}
+        specials.setdefault(truth.special or "plain", []).append((truth, pred))
+    return {
+        "overall": score(samples),
+        "tiers": {t: score(s) for t, s in sorted(tiers.items())},
+        "specials": {k: score(s) for k, s in sorted(specials.items())},
+    }
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -310,7 +327,7 @@ def _rows(scores: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Callable[[
     occluded_names: list[str] = []
     for s in scores.values():
         field_names += [n for n in s["fields"] if n not in field_names]
-        occluded_names += [n for n in s["occluded_fields"] if n not in occluded_names]
+        occluded_names += [n for n in s["unreadable_fields"] if n not in occluded_names]
 
     def rate(*path: str) -> Callable[[Mapping[str, Any]], str]:
         def get(s: Mapping[str, Any]) -> str:
@@ -325,7 +342,7 @@ def _rows(scores: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Callable[[
         ("images", lambda s: str(s["images"])),
     ]
     rows += [(f"field `{n}`", rate("fields", n)) for n in field_names]
-    rows += [(f"occluded `{n}` (info)", rate("occluded_fields", n)) for n in occluded_names]
+    rows += [(f"occluded/cut `{n}` (info)", rate("unreadable_fields", n)) for n in occluded_names]
     rows += [
         ("all fields correct", rate("all_fields_correct")),
         ("side accuracy", rate("side_accuracy")),

@@ -95,8 +95,13 @@ def test_occluded_fields_reported_apart_and_not_counted_as_failures() -> None:
     t = truth(occluded_fields=["address"])
     s = score([(t, pred(dict(FRONT, address="广东省")))])
     assert "address" not in s["fields"]
-    assert rate(s["occluded_fields"]["address"]) == (0, 1)
+    assert rate(s["unreadable_fields"]["address"]) == (0, 1)
     assert rate(s["all_fields_correct"]) == (1, 1)
+    cut = truth(cut_fields=["name", "gender"], completeness=2)
+    s = score([(cut, pred(dict(FRONT, name="", gender=""), completeness=2))])
+    assert rate(s["unreadable_fields"]["name"]) == (0, 1) and "name" not in s["fields"]
+    assert rate(s["all_fields_correct"]) == (1, 1)
+    assert "| occluded/cut `name` (info) | 0.0% (0/1) |" in markdown_table({"e": s})
 
 
 @pytest.mark.parametrize(
@@ -207,6 +212,7 @@ def test_per_tier_split() -> None:
     assert rate(by["tiers"]["photo"]["all_fields_correct"]) == (0, 1)
     assert rate(by["tiers"]["photo"]["negatives_rejected"]) == (1, 1)
     assert by["tiers"]["clean"]["negatives_rejected"]["total"] == 0
+    assert set(by["specials"]) == {"plain"}
 
 
 def test_markdown_has_engines_as_columns() -> None:
