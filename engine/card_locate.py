@@ -62,6 +62,7 @@ CARD_ASPECT = 85.6 / 54.0  # ISO/IEC 7810 ID-1
 F32 = NDArray[np.float32]
 _MIN_EDGE = 40.0  # weakest summed Sobel response taken as an edge point
 _UNSEEN_SUPPORT = 0.6  # support credited to a side that lies out of frame
+_ASPECT_SIGMA = 0.3  # log-aspect tolerance: a tilted card looks anywhere from 1.25 to 1.95
 _TEXT_EDGE = 60.0  # Sobel lightness response counted as printed detail inside the card
 _CHROMA_WEIGHT = 2.0  # chroma differences count more than lightness ones (shadows change lightness)
 
@@ -101,6 +102,7 @@ class _Refined:
     quad: FloatArray  # working px
     support: FloatArray  # per side, fraction of samples with an edge on the fitted line
     contrast: float  # median edge strength on the sides
+    sides_seen: int = 4  # sides mostly inside the frame (the others cannot be checked)
 
 
 def _u8(a: object) -> NDArray[np.uint8]:
@@ -478,7 +480,8 @@ def _refine_once(
         pts_out.append(quad[k] if c is None else np.array(c))
     allv = np.concatenate(strengths) if strengths else np.zeros(0)
     contrast = float(np.median(allv)) if len(allv) else 0.0
-    return _Refined(np.array(pts_out, dtype=np.float64), np.clip(support, 0, 1), contrast)
+    seen = sum(float(visible[i * n_samples : (i + 1) * n_samples].sum()) >= 0.3 * n_samples for i in range(4))
+    return _Refined(np.array(pts_out, dtype=np.float64), np.clip(support, 0, 1), contrast, int(seen))
 
 
 def _refine(work: _Work, quad: FloatArray) -> _Refined:
@@ -551,7 +554,7 @@ def _interior_texture(work: _Work, quad: FloatArray) -> float:
 
 
 def _margin_detail(work: _Work, quad: FloatArray) -> float:
-    """Share of strong lightness detail in a thin band just inside the sides (1.5-4 % in).
+    """Share of strong lightness detail in thin bands just inside the sides (1.5-4 % in).
 
     A card has a plain margin inside its edge; the edge of a block of printed text does not.
     """
@@ -575,33 +578,37 @@ def _margin_detail(work: _Work, quad: FloatArray) -> float:
     g = np.abs(cv2.remap(work.gx[:, :, 0], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
     g += np.abs(cv2.remap(work.gy[:, :, 0], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
     w, h = work.size_wh
-    vis = (mx >= 0) & (mx < w) & (my >= 0) & (my < h)
-    if vis.sum() < 20:
+    vis = ((mx >= 0) & (mx < w) & (my >= 0) & (my < h)).reshape(3, 4, -1)
+    det = (g > work.detail_thr).reshape(3, 4, -1)
+    per_side = [float(det[:, i][vis[:, i]].mean()) for i in range(4) if vis[:, i].sum() >= 12]
+    if not per_side:
         return 0.0
-    return float((g[vis] > work.detail_thr).mean())
+    # the busiest side decides: one side laid along a row of print is enough to be wrong
+    return 0.5 * max(per_side) + 0.5 * float(np.mean(per_side))
 
 
 def _score(work: _Work, ref: _Refined) -> float:
     """Card-likeness in [0, 1] of a refined quad (working px)."""
     q = ref.quad
     size_wh = work.size_wh
-    if not _sane(q, size_wh):
+    if not _sane(q, size_wh) or ref.sides_seen < 2:  # at least two sides must be checkable
         return 0.0
     w, h = size_wh
     area_share = quad_area(q) / float(w * h)
     if area_share < 0.006 or area_share > 1.5:
         return 0.0
     asp = quad_aspect(q)
-    s_aspect = math.exp(-((math.log(asp / CARD_ASPECT) / 0.22) ** 2))
+    s_aspect = math.exp(-((math.log(asp / CARD_ASPECT) / _ASPECT_SIGMA) ** 2))
     s_area = min(1.0, max(0.0, (area_share - 0.006) / 0.05))
     s_angle = min(1.0, max(0.0, (_min_angle_deg(q) - 45.0) / 30.0))
     sup = np.sort(ref.support)
     s_edge = float(0.5 * sup.mean() + 0.5 * sup[0])  # the weakest side matters
     s_contrast = min(1.0, ref.contrast / 120.0)
     s_tex = min(1.0, _interior_texture(work, q) / 0.12)
-    s_margin = 1.0 - min(1.0, max(0.0, (_margin_detail(work, q) - 0.15) / 0.35))
+    s_margin = 1.0 - min(1.0, max(0.0, (_margin_detail(work, q) - 0.08) / 0.2))
     score = s_edge * (0.35 + 0.2 * s_aspect + 0.1 * s_area + 0.1 * s_angle + 0.05 * s_contrast + 0.2 * s_tex)
     score *= (0.5 + 0.5 * s_aspect) * (0.6 + 0.4 * s_tex) * (0.6 + 0.4 * s_margin)
+    score *= (0.7, 0.9, 1.0)[ref.sides_seen - 2]  # unseen sides are taken on trust
     return float(min(1.0, max(0.0, score)))
 
 
