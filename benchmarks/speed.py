@@ -321,6 +321,7 @@ def time_service(
             runner.close()
     return {
         "engine": engine_name,
+        "server_intra_op_threads": threads or "service default (HMTOCR_INTRA_OP_THREADS)",
         "warmup_answer": first.failure or first.error or "card",
         "server_peak_rss_mib": sampler.peak_mib,
         "concurrency": levels,
