@@ -146,14 +146,6 @@ class TextLine:
     quad_xy: QuadXY
 
     @property
-    def center_y(self) -> float:
-        return sum(p[1] for p in self.quad_xy) / 4.0
-
-    @property
-    def left_x(self) -> float:
-        return min(p[0] for p in self.quad_xy)
-
-    @property
     def height(self) -> float:
         (_, lt), (_, rt), (_, rb), (_, lb) = self.quad_xy
         return max(1.0, ((lb - lt) + (rb - rt)) / 2.0)

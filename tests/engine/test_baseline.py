@@ -154,7 +154,7 @@ def test_rows_follow_a_tilted_card() -> None:
 
 def test_upside_down_label_order() -> None:
     assert not label_order_inverted(group_rows(FRONT_LINES))
-    flipped = [line(ln.text, 0, 1000 - ln.center_y) for ln in FRONT_LINES]
+    flipped = [line(ln.text, 0, 1000 - ln.quad_xy[0][1]) for ln in FRONT_LINES]
     assert label_order_inverted(group_rows(flipped))
 
 
