@@ -34,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 # The geometric cue offers a few outlines; reading one costs ~150 ms, so only the best are tried.
 _MAX_QUADS_TRIED = 3
+# A reading with this many labels and value patterns found needs no other outline tried.
+_WELL_READ = 5
+# Corners further apart than this share of the diagonal: outline and labels disagree.
+_LABELS_DISAGREE = 0.06
 # A corner this close to the photo's edge may be where the photo cut the card, not the card's corner.
 _EDGE_MARGIN_PX = 3.0
 
@@ -96,25 +100,47 @@ class CardPipeline:
 
     # -- finding the card ---------------------------------------------------------------------
     def _find_and_read(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
+        """The best reading over the outlines the geometric cue offers, checked against the labels;
+        the text-anchored cue when no outline reads well."""
         start = time.perf_counter()
         candidates = [c for c in self.stages.locator(img) if c.score >= self.stages.locator.min_score]
         timings["locate"] = (time.perf_counter() - start) * 1000.0
+        best: CardReading | None = None
         for candidate in candidates[:_MAX_QUADS_TRIED]:
             reading = self.stages.reader(img, candidate.quad_xy, timings)
-            if reading is not None:
-                return reading
-        # No outline carried the permit's labels: find the labels in the whole photo instead.
+            if reading is None:
+                continue
+            reading = self._agree_with_labels(img, reading, timings)
+            best = _better(best, reading)
+            if best.labels_found >= _WELL_READ:
+                return best
+        if best is not None and best.labels_found >= _WELL_READ - 1:
+            return best
+        # No outline carried the permit's labels well: find the labels in the whole photo instead.
         start = time.perf_counter()
         quad = self.stages.anchors(img)
         timings["anchor_locate"] = (time.perf_counter() - start) * 1000.0
         if quad is None:
-            return None
-        refined = self.stages.locator.refine_quad(img, quad)
-        for attempt in (refined, quad):
+            return best
+        for attempt in (self.stages.locator.refine_quad(img, quad), quad):
             reading = self.stages.reader(img, attempt, timings)
             if reading is not None:
-                return reading
-        return None
+                return _better(best, self._agree_with_labels(img, reading, timings))
+        return best
+
+    def _agree_with_labels(self, img: np.ndarray, reading: CardReading, timings: dict[str, float]) -> CardReading:
+        """An outline the printed labels disagree with (a photo frame, a part of the card) is replaced by
+        the outline the labels imply, snapped to the card's edges, when that reads at least as well."""
+        fitted = template_fit.fitted_card_quad(
+            reading.rows, reading.side, self.stages.reader.card_size_wh, reading.card_to_image
+        )
+        if fitted is None or geometry.corner_error_ratio(reading.quad_xy, fitted) <= _LABELS_DISAGREE:
+            return reading
+        refined = self.stages.locator.refine_quad(img, fitted)
+        if geometry.corner_error_ratio(refined, fitted) > _LABELS_DISAGREE:
+            refined = fitted
+        again = self.stages.reader(img, refined, timings)
+        return again if again is not None and again.labels_found >= reading.labels_found else reading
 
     # -- fields and scores --------------------------------------------------------------------
     def _to_image_quad(self, reading: CardReading, box_xyxy: tuple[float, float, float, float] | None) -> QuadXY:
@@ -169,6 +195,10 @@ class CardPipeline:
             jpeg=crop.jpeg if options.return_portrait and crop.face_found else None,
             face_score=crop.face_score,
         )
+
+
+def _better(a: CardReading | None, b: CardReading) -> CardReading:
+    return b if a is None or b.labels_found > a.labels_found else a
 
 
 def _crop(card_bgr: np.ndarray, box_xyxy: tuple[float, float, float, float]) -> np.ndarray:

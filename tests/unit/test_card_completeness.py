@@ -1,0 +1,40 @@
+"""Completeness from what was read, and corners restored from the labels: pure functions."""
+
+import pytest
+
+from engine.scoring import card_completeness
+from engine.template_fit import extend_cut_corners
+from engine.types import QuadXY
+
+SIZE = (1000, 800)
+INSIDE: QuadXY = ((100.0, 100.0), (900.0, 100.0), (900.0, 600.0), (100.0, 600.0))
+CUT_LEFT: QuadXY = ((-40.0, 100.0), (900.0, 100.0), (900.0, 600.0), (-40.0, 600.0))
+FIELD: QuadXY = ((200.0, 200.0), (400.0, 200.0), (400.0, 240.0), (200.0, 240.0))
+FIELD_AT_EDGE: QuadXY = ((0.0, 300.0), (300.0, 300.0), (300.0, 340.0), (0.0, 340.0))
+
+
+@pytest.mark.parametrize(
+    ("quad", "fields", "missing", "expected"),
+    [
+        (INSIDE, [FIELD], False, 0),
+        (INSIDE, [FIELD], True, 0),  # a whole card with an unread field is still a whole card
+        (CUT_LEFT, [FIELD], False, 1),
+        (CUT_LEFT, [FIELD, FIELD_AT_EDGE], False, 2),
+        (CUT_LEFT, [FIELD], True, 2),
+    ],
+)
+def test_card_completeness(quad: QuadXY, fields: list[QuadXY], missing: bool, expected: int) -> None:
+    assert card_completeness(quad, SIZE, fields, missing) == expected
+
+
+def test_corners_on_the_edge_are_replaced_by_fitted_ones_outside() -> None:
+    found: QuadXY = ((0.0, 100.0), (900.0, 100.0), (900.0, 600.0), (0.0, 600.0))
+    fitted: QuadXY = ((-45.0, 98.0), (905.0, 99.0), (903.0, 604.0), (-44.0, 601.0))
+    out = extend_cut_corners(found, fitted, SIZE, 3.0)
+    assert out == ((-45.0, 98.0), (900.0, 100.0), (900.0, 600.0), (-44.0, 601.0))
+
+
+def test_fitted_corners_inside_the_photo_do_not_move_the_found_ones() -> None:
+    found: QuadXY = ((0.0, 100.0), (900.0, 100.0), (900.0, 600.0), (0.0, 600.0))
+    fitted: QuadXY = ((12.0, 98.0), (905.0, 99.0), (903.0, 604.0), (10.0, 601.0))
+    assert extend_cut_corners(found, fitted, SIZE, 3.0) == found
