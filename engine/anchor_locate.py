@@ -9,11 +9,12 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from engine import layout
+from engine import geometry, layout
 from engine.ocr.cls import TextAngleClassifier
 from engine.ocr.det import TextDetector
 from engine.ocr.rec import TextRecognizer
 from engine.reading import crop_line, label_part
+from engine.template_fit import fit_template
 from engine.types import QuadXY, Side
 
 _MAX_LINES = 40
@@ -82,12 +83,12 @@ class AnchorLocator:
             return None
         src = np.array([p[0] for p in pairs], dtype=np.float32)
         dst = np.array([p[1] for p in pairs], dtype=np.float32)
-        matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=12.0 / scale)
+        matrix = fit_template(src, dst, 12.0 / scale)
         if matrix is None:
             return None
         cw, ch = self._card_wh
         corners = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], dtype=np.float64)
-        mapped = corners @ matrix[:, :2].T + matrix[:, 2]
+        mapped = geometry.map_points(matrix, corners)
         return (
             (float(mapped[0, 0]), float(mapped[0, 1])),
             (float(mapped[1, 0]), float(mapped[1, 1])),

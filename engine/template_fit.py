@@ -14,6 +14,8 @@ from engine.reading import Row, find_label
 from engine.types import QuadXY, Side
 
 _MIN_LABELS = 3
+# Six points (labels down the left, the ID number's ends at the bottom right) fix a homography well.
+_MIN_FOR_HOMOGRAPHY = 6
 
 
 def label_pairs(
@@ -31,7 +33,48 @@ def label_pairs(
             continue
         observed = (float(np.mean([g.x for g in glyphs])), rows[hit.row].y_center)
         pairs.append((layout.mm_to_px(label.center_mm, card_wh), observed))
+    if side == Side.FRONT:
+        pairs.extend(_id_number_ends(rows, card_wh))
     return pairs
+
+
+def _id_number_ends(
+    rows: Sequence[Row], card_wh: tuple[int, int]
+) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """The ID number's first and last digits: far right of the labels, they make perspective measurable."""
+    for row in rows:
+        m = layout.ID_NUMBER_RE.search(row.text)
+        if m is None:
+            continue
+        first, last = row.glyphs[m.start()], row.glyphs[m.end() - 1]
+        return [
+            (layout.mm_to_px((layout.ID_NUMBER_SPAN_MM[0], layout.ID_NUMBER_Y_MM), card_wh), (first.x, row.y_center)),
+            (layout.mm_to_px((layout.ID_NUMBER_SPAN_MM[1], layout.ID_NUMBER_Y_MM), card_wh), (last.x, row.y_center)),
+        ]
+    return []
+
+
+def fit_template(src: np.ndarray, dst: np.ndarray, reproj_px: float) -> np.ndarray | None:
+    """3x3 map from template to observed points: a homography when enough points pin perspective down
+    and it stays a plausible card, else a similarity (rotation, scale, shift)."""
+    if len(src) >= _MIN_FOR_HOMOGRAPHY:
+        h_mat, _ = cv2.findHomography(src, dst, cv2.RANSAC, reproj_px)
+        if h_mat is not None and _plausible(h_mat):
+            return np.asarray(h_mat, dtype=np.float64)
+    matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=reproj_px)
+    if matrix is None:
+        return None
+    return np.vstack([matrix, [0.0, 0.0, 1.0]]).astype(np.float64)
+
+
+def _plausible(h_mat: np.ndarray) -> bool:
+    w, h = layout.card_size_px(1000)
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+    mapped = geometry.map_points(h_mat, corners)
+    if not geometry.is_convex(mapped):
+        return False
+    aspect = geometry.quad_aspect(mapped)
+    return 1.0 < aspect < 2.6
 
 
 def fitted_card_quad(
@@ -43,13 +86,12 @@ def fitted_card_quad(
         return None
     src = np.array([p[0] for p in pairs], dtype=np.float32)
     dst = np.array([p[1] for p in pairs], dtype=np.float32)
-    matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+    matrix = fit_template(src, dst, 0.012 * card_wh[0])
     if matrix is None:
         return None
     w, h = card_wh
     corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
-    in_card = corners @ matrix[:, :2].T + matrix[:, 2]
-    return geometry.unwarp_quad(card_to_image, in_card)
+    return geometry.unwarp_quad(card_to_image, geometry.map_points(matrix, corners))
 
 
 def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[int, int], margin_px: float) -> QuadXY:
