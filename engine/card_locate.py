@@ -311,10 +311,11 @@ def _hough_quads(work: _Work, max_lines: int = 12, max_quads: int = 12) -> list[
             if dt < math.radians(4):
                 rr = rho if abs(ln[0] - theta) < math.pi / 2 else -rho
                 if abs(ln[1] - rr) < 0.02 * max(w, h):
-                    ln[2] += 0.5 * lens[i]
+                    ln[2] += 0.25 * lens[i]  # segments come longest first: ln[2] starts at the longest
                     break
         else:
             lines.append([theta, rho, float(lens[i])])
+    # rank by the longest piece: rows of print give many short collinear pieces, card sides long ones
     lines.sort(key=lambda ln: -ln[2])
     lines = lines[:max_lines]
     pairs: list[tuple[int, int]] = []
@@ -356,8 +357,10 @@ def _hough_quads(work: _Work, max_lines: int = 12, max_quads: int = 12) -> list[
             la = abs(math.log(quad_aspect(q) / CARD_ASPECT))
             if la > 0.45:
                 continue
-            evidence = sum(ln[2] for ln in ls) / math.sqrt(ar)  # side evidence relative to size
-            quads.append((evidence * math.exp(-((la / 0.2) ** 2)), q))
+            sides = np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1)
+            # share of the outline covered by segments (a line's length counts up to its side's)
+            coverage = sum(min(ls[k][2], float(sides[k])) for k in range(4)) / float(sides.sum())
+            quads.append((coverage * math.exp(-((la / 0.3) ** 2)), q))
     quads.sort(key=lambda t: -t[0])
     return [q for _, q in quads[:max_quads]]
 
