@@ -101,9 +101,19 @@ _LABEL = {
     "eep_number": re.compile(r"通行证(号码?)?"),
     "issue_count": re.compile(r"签发次数?"),
 }
-_ANY_LABEL = re.compile(r"姓名|性别|出生|住址|公民身份|身份号码|签发机关|有效期限|通行证|签发次数")
-_FRONT_KEYWORDS = (r"姓名", r"性别", r"出生", r"住址", r"公民身份|身份号码")
-_BACK_KEYWORDS = (r"签发机关", r"有效期限", r"通行证", r"居住证", r"签发次数", r"中华人民共和国")
+# Labels of four or more characters also match with one character misread or dropped anywhere, or
+# two misread at the start of a row, when no other label fits better (赛发概关 -> 签发机关).
+_LONG_LABELS = {
+    "idcard_number": "公民身份号码",
+    "issued_by": "签发机关",
+    "valid": "有效期限",
+    "eep_number": "通行证号码",
+    "issue_count": "签发次数",
+}
+_FRONT_KEYWORDS = (r"姓名", r"性别", r"出生", r"住址")
+_FRONT_LABEL_KEYS = ("idcard_number",)
+_BACK_KEYWORDS = (r"居住证", r"中华人民共和国")
+_BACK_LABEL_KEYS = ("issued_by", "valid", "eep_number", "issue_count")
 # Mainland ID cards are the usual look-alike: 民族 on the front, 居民身份证 on the back.
 _MAINLAND_FRONT = re.compile(r"民族")
 _MAINLAND_BACK = re.compile(r"居民身份证")
@@ -244,14 +254,50 @@ def _field(name: str, text: str, rows: Sequence[Row], logic: int = 0) -> FieldRe
     return FieldResult(name=name, text=text, quality=quality, quad_xy=_union_quad(rows), logic=logic)
 
 
+def _substitutions(window: str, label: str) -> int:
+    return sum(a != b for a, b in zip(window, label, strict=True))
+
+
+def _fuzzy_span(text: str, key: str, row_start: bool) -> tuple[int, int] | None:
+    """Where the long label `key` is printed in `text` despite one misread or dropped character (two
+    misread at the start of a row, if no other long label fits that window as well)."""
+    label = _LONG_LABELS[key]
+    n = len(label)
+    dropped = {label[:k] + label[k + 1 :] for k in range(n)}
+    for start in range(len(text)):
+        window = text[start : start + n]
+        if len(window) == n:
+            subs = _substitutions(window, label)
+            if subs <= 1:
+                return start, start + n
+            if subs == 2 and start == 0 and row_start:
+                others = [
+                    _substitutions(window, other)
+                    for k, other in _LONG_LABELS.items()
+                    if k != key and len(other) == n
+                ]
+                if all(o > subs for o in others):
+                    return start, start + n
+        if text[start : start + n - 1] in dropped:
+            return start, start + n - 1
+    return None
+
+
+def _label_span(text: str, key: str, row_start: bool = True) -> tuple[int, int] | None:
+    match = _LABEL[key].search(text)
+    if match is not None:
+        return match.span()
+    return _fuzzy_span(text, key, row_start) if key in _LONG_LABELS else None
+
+
 def _label_value(text: str, key: str) -> str | None:
     """The text after the label `key` up to the next label on the same row; None without the label."""
-    match = _LABEL[key].search(text)
-    if match is None:
+    span = _label_span(text, key)
+    if span is None:
         return None
-    rest = text[match.end() :]
-    following = _ANY_LABEL.search(rest)
-    return rest[: following.start()] if following else rest
+    rest = text[span[1] :]
+    following = [sp[0] for k in _LABEL if k != key and (sp := _label_span(rest, k, row_start=False))]
+    return rest[: min(following)] if following else rest
 
 
 def _find_label(rows: Sequence[Row], key: str) -> tuple[int, str] | None:
@@ -264,18 +310,19 @@ def _find_label(rows: Sequence[Row], key: str) -> tuple[int, str] | None:
 
 
 def _has_label(text: str) -> bool:
-    return any(p.search(text) for p in _LABEL.values())
+    return any(_label_span(text, key) is not None for key in _LABEL)
 
 
-def _keyword_count(rows: Sequence[Row], keywords: Sequence[str]) -> int:
+def _keyword_count(rows: Sequence[Row], keywords: Sequence[str], label_keys: Sequence[str]) -> int:
     joined = "\n".join(r.text for r in rows)
-    return sum(1 for k in keywords if re.search(k, joined))
+    found = sum(1 for k in keywords if re.search(k, joined))
+    return found + sum(1 for key in label_keys if any(_label_span(r.text, key) for r in rows))
 
 
 def detect_side(rows: Sequence[Row]) -> Side:
     """Front or back from printed keywords; raises `CardNotFoundError` for anything else."""
-    front = _keyword_count(rows, _FRONT_KEYWORDS)
-    back = _keyword_count(rows, _BACK_KEYWORDS)
+    front = _keyword_count(rows, _FRONT_KEYWORDS, _FRONT_LABEL_KEYS)
+    back = _keyword_count(rows, _BACK_KEYWORDS, _BACK_LABEL_KEYS)
     joined = "".join(r.text for r in rows)
     # Printed values are evidence too when the small labels were not read: a valid permit number
     # (region 810000 / 820000 / 830000), a validity period, an H/M pass number.
@@ -326,7 +373,8 @@ def _has_cjk(text: str) -> bool:
 def parse_front(rows: Sequence[Row]) -> dict[str, FieldResult]:
     out: dict[str, FieldResult] = {}
     name, name_rows = _value_rows(rows, "name", _has_cjk)
-    out["name"] = _field("name", re.sub(r"[^\u3400-\u9fff·•.A-Za-z]", "", name), name_rows)
+    # Names are printed in Chinese characters (· between the parts of a transliterated name).
+    out["name"] = _field("name", re.sub(r"[^\u3400-\u9fff·]", "", name.replace("•", "·")), name_rows)
 
     gender_value, gender_rows = _value_rows(rows, "gender", lambda v: _GENDER_RE.search(v) is not None)
     gender = _GENDER_RE.search(gender_value)

@@ -167,6 +167,25 @@ def test_unrotate_point_inverts_rotation(turn: int) -> None:
     assert unrotate_point(float(xs[0]), float(ys[0]), turn, 500, 300) == (70.0, 40.0)
 
 
+def test_long_labels_survive_a_misread_or_dropped_character() -> None:
+    rows = group_rows([
+        *BACK_LINES[:2], line("赛发概关深圳市公安局宝安分局", 150, 330, 500),
+        line("有效期限2019.09.09-2024.09.09", 150, 390), line("行证号码H43920451", 150, 450),
+        line("盖发次数03", 150, 510),
+    ])
+    assert detect_side(rows) == Side.BACK
+    f = parse_back(rows)
+    read = (f["issued_by"].text, f["eep_number"].text, f["issue_count"].text)
+    assert read == ("深圳市公安局宝安分局", "H43920451", "03")
+
+
+def test_a_label_right_after_another_ends_its_value() -> None:
+    extra = [line("2019.09.01-2024.09.01", 300, 385), line("有效期限签发次数02", 150, 395)]
+    rows = group_rows([*BACK_LINES[:4], *extra])
+    f = parse_back(rows)
+    assert (f["valid_date_start"].text, f["issue_count"].text) == ("20190901", "02")
+
+
 def test_long_term_validity_and_taiwan_pass() -> None:
     extra = [line("有效期限 2019.09.01-长期", 150, 390), line("通行证号码 01252267", 150, 450)]
     rows = group_rows([*BACK_LINES[:4], *extra])
