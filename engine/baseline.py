@@ -114,8 +114,9 @@ _FRONT_KEYWORDS = (r"姓名", r"性别", r"出生", r"住址")
 _FRONT_LABEL_KEYS = ("idcard_number",)
 _BACK_KEYWORDS = (r"居住证", r"中华人民共和国")
 _BACK_LABEL_KEYS = ("issued_by", "valid", "eep_number", "issue_count")
-# Mainland ID cards are the usual look-alike: 民族 on the front, 居民身份证 on the back.
-_MAINLAND_FRONT = re.compile(r"民族")
+# Other cards with 姓名 / 性别 print fields the permit never has: 民族 (mainland ID card), 国籍 and
+# 准驾车型 (driving licence), 护照 (passport). The mainland ID card's back says 居民身份证.
+_OTHER_CARD_FRONT = re.compile(r"民族|国籍|准驾|驾驶证|护照")
 _MAINLAND_BACK = re.compile(r"居民身份证")
 
 _ID_RE = re.compile(r"\d{17}[\dX]")
@@ -330,8 +331,8 @@ def detect_side(rows: Sequence[Row]) -> Side:
     if any(id_checksum_ok(m) and m[:6] in _PERMIT_REGIONS for m in row_ids):
         front += 2
     back += int(bool(_VALID_RE.search(joined))) + int(bool(re.search(r"(?<![A-Z\d])[HM]\d{8}(?!\d)", joined)))
-    if front >= back and _MAINLAND_FRONT.search(joined):
-        raise CardNotFoundError("front of a mainland ID card (民族), not a residence permit")
+    if front >= back and _OTHER_CARD_FRONT.search(joined):
+        raise CardNotFoundError("fields of another card (民族, 国籍, 准驾车型...), not a residence permit")
     if back > front and _MAINLAND_BACK.search(joined) and "居住证" not in joined:
         raise CardNotFoundError("back of a mainland ID card, not a residence permit")
     if max(front, back) < MIN_KEYWORDS:
