@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from engine import layout, rules
@@ -17,6 +18,8 @@ from engine.reading import CardLine, Glyph, LabelHit, Row, find_label, match_lab
 from engine.types import Side
 
 DIGITS = "0123456789"
+_ADDRESS_MAX_LINES = 3
+_PROBE_MIN_CONFIDENCE = 0.6
 BoxXYXY = tuple[float, float, float, float]
 
 
@@ -167,9 +170,16 @@ class FieldReader:
 
     # -- sides --------------------------------------------------------------------------------
     def read(
-        self, side: Side, rows: Sequence[Row], lines: Sequence[CardLine], card_wh: tuple[int, int]
+        self,
+        side: Side,
+        rows: Sequence[Row],
+        lines: Sequence[CardLine],
+        card_wh: tuple[int, int],
+        card_bgr: np.ndarray | None = None,
     ) -> list[FieldReading]:
-        return self._read_front(rows, lines, card_wh) if side == Side.FRONT else self._read_back(rows, lines, card_wh)
+        if side == Side.FRONT:
+            return self._read_front(rows, lines, card_wh, card_bgr)
+        return self._read_back(rows, lines, card_wh)
 
     def _label_hits(self, labels: Sequence[Label], rows: Sequence[Row]) -> dict[str, LabelHit | None]:
         return {lab.text: find_label(rows, lab.text, 0.5 if len(lab.text) <= 2 else 0.6) for lab in labels}
@@ -204,7 +214,7 @@ class FieldReader:
         return self._decode(lines, self._segments(lines, value, label_glyphs, stop), mask), row_index
 
     def _read_front(
-        self, rows: Sequence[Row], lines: Sequence[CardLine], card_wh: tuple[int, int]
+        self, rows: Sequence[Row], lines: Sequence[CardLine], card_wh: tuple[int, int], card_bgr: np.ndarray | None
     ) -> list[FieldReading]:
         labels = {lab.field: lab for lab in layout.FRONT_LABELS}
         hits = self._label_hits(layout.FRONT_LABELS, rows)
@@ -220,7 +230,7 @@ class FieldReader:
         birth, _ = self._simple("birth", labels["birth"], hits, rows, lines, card_wh, self._g.birth, portrait_x)
         out.extend(_split_birth(birth))
 
-        address = self._address(rows, lines, hits, labels["address"], card_wh)
+        address = self._address(rows, lines, hits, labels["address"], card_wh, card_bgr)
         out.append(FieldReading("address", address.text, address.confidences, address.box_xyxy))
 
         number, _ = self._simple(
@@ -236,6 +246,7 @@ class FieldReader:
         hits: dict[str, LabelHit | None],
         label: Label,
         card_wh: tuple[int, int],
+        card_bgr: np.ndarray | None,
     ) -> _Decoded:
         right = layout.mm_to_px((layout.ADDRESS_RIGHT_MM, 0), card_wh)[0]
         column = layout.mm_to_px((layout.VALUE_COLUMN_MM - 1.0, 0), card_wh)[0]
@@ -255,7 +266,32 @@ class FieldReader:
                 continue
             parts.append(self._decode(lines, self._segments(lines, value, [], None), self._g.address))
             last_y = row.y_center
+        if card_bgr is not None and len(parts) < _ADDRESS_MAX_LINES and stop_y - last_y > 1.5 * pitch:
+            # A last line of one or two characters is easily missed by the detector: look for it.
+            probe = self._probe_line(card_bgr, (column, last_y + 0.55 * pitch, right, last_y + 1.45 * pitch))
+            if probe is not None:
+                parts.append(probe)
         return _merge(parts)
+
+    def _probe_line(self, card_bgr: np.ndarray, box_xyxy: BoxXYXY) -> _Decoded | None:
+        x0, y0, x1, y1 = (round(v) for v in box_xyxy)
+        crop = card_bgr[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+        if crop.size == 0:
+            return None
+        gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        ink = gray < float(np.median(gray)) - 60
+        if ink.mean() < 0.004:
+            return None
+        cols = np.flatnonzero(ink.any(axis=0))
+        tight = crop[:, max(0, cols[0] - 8) : cols[-1] + 8]
+        rec = self._rec([tight])[0]
+        rec = self._rec.redecode(rec, self._g.address)
+        if not rec.text or min(rec.char_confidences) < _PROBE_MIN_CONFIDENCE:
+            return None
+        text = "".join(self._normalize(c) for c in rec.text)
+        left = x0 + max(0, cols[0] - 8)
+        box = (float(left), float(y0), float(x0 + cols[-1] + 8), float(y1))
+        return _Decoded(text, rec.char_confidences, box, (rec,))
 
     def _issue_count(
         self,

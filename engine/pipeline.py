@@ -71,7 +71,7 @@ class CardPipeline:
 
         start = time.perf_counter()
         card_wh = self.stages.reader.card_size_wh
-        readings = self.stages.fields.read(reading.side, reading.rows, reading.lines, card_wh)
+        readings = self.stages.fields.read(reading.side, reading.rows, reading.lines, card_wh, reading.card_bgr)
         timings["fields"] = (time.perf_counter() - start) * 1000.0
 
         start = time.perf_counter()
