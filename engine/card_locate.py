@@ -289,7 +289,10 @@ def _hough_quads(work: _Work, max_lines: int = 12, max_quads: int = 12) -> list[
     """Quads from two pairs of roughly parallel long lines."""
     w, h = work.size_wh
     lo = 0.2 * work.detail_thr  # above the noise: 12 / 36 on clean photos
-    edges = cv2.dilate(cv2.Canny(work.gray, lo, 3 * lo), np.ones((2, 2), np.uint8))  # tolerate 1 px wiggle
+    canny = cv2.Canny(work.gray, lo, 3 * lo)
+    if cv2.countNonZero(canny) > 0.08 * w * h:  # grain or noise everywhere: only the stronger edges
+        canny = cv2.Canny(work.gray, 2 * lo, 6 * lo)
+    edges = cv2.dilate(canny, np.ones((2, 2), np.uint8))  # tolerate 1 px wiggle
     min_len = 0.08 * min(w, h)
     # few gaps allowed: rows of text are dotted lines, card sides are continuous
     segs = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=int(min_len * 0.8), minLineLength=min_len, maxLineGap=2.0)
@@ -340,27 +343,31 @@ def _hough_quads(work: _Work, max_lines: int = 12, max_quads: int = 12) -> list[
             if dt < math.radians(55):
                 continue
             ls = [lines[i1], lines[i2], lines[j1], lines[j2]]
-            pts = []
-            for k in range(4):
-                p = _line_cross(ls[k - 1], ls[k])
-                if p is None:
-                    break
-                pts.append(p)
-            if len(pts) < 4:
+            pts = [_line_cross(ls[k - 1], ls[k]) for k in range(4)]
+            if any(p is None for p in pts):
                 continue
-            q = np.array(pts, dtype=np.float64)
-            if not is_convex(q):
+            pq = [p for p in pts if p is not None]
+            # plain-float checks first: this loop meets every pair of pairs
+            sides = [math.dist(pq[k], pq[(k + 1) % 4]) for k in range(4)]
+            if min(sides) < 1.0:
                 continue
-            ar = quad_area(q)
+            cross = [
+                (pq[(k + 1) % 4][0] - pq[k][0]) * (pq[(k + 2) % 4][1] - pq[(k + 1) % 4][1])
+                - (pq[(k + 1) % 4][1] - pq[k][1]) * (pq[(k + 2) % 4][0] - pq[(k + 1) % 4][0])
+                for k in range(4)
+            ]
+            if not (all(c > 0 for c in cross) or all(c < 0 for c in cross)):
+                continue
+            ar = 0.5 * abs(sum(pq[k][0] * pq[(k + 1) % 4][1] - pq[(k + 1) % 4][0] * pq[k][1] for k in range(4)))
             if ar < 0.008 * img_area or ar > 1.6 * img_area:
                 continue
-            la = abs(math.log(quad_aspect(q) / CARD_ASPECT))
+            long_s, short_s = (sides[0] + sides[2]) / 2.0, (sides[1] + sides[3]) / 2.0
+            la = abs(math.log(max(long_s, short_s) / min(long_s, short_s) / CARD_ASPECT))
             if la > 0.45:
                 continue
-            sides = np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1)
             # share of the outline covered by segments (a line's length counts up to its side's)
-            coverage = sum(min(ls[k][2], float(sides[k])) for k in range(4)) / float(sides.sum())
-            quads.append((coverage * math.exp(-((la / 0.3) ** 2)), q))
+            coverage = sum(min(ls[k][2], sides[k]) for k in range(4)) / sum(sides)
+            quads.append((coverage * math.exp(-((la / 0.3) ** 2)), np.array(pq, dtype=np.float64)))
     if not quads:
         return []
     # rank by edges actually found along the four sides (cheap: no search, one sampling call)
@@ -391,11 +398,15 @@ def _quick_support(work: _Work, quads: FloatArray, n: int = 16) -> FloatArray:
 
 
 def _line_cross(l1: list[float], l2: list[float]) -> tuple[float, float] | None:
-    t1, r1 = l1[0], l1[1]
-    t2, r2 = l2[0], l2[1]
-    p1 = np.array([-math.sin(t1) * r1, math.cos(t1) * r1])
-    p2 = np.array([-math.sin(t2) * r2, math.cos(t2) * r2])
-    return line_intersection(p1, (math.cos(t1), math.sin(t1)), p2, (math.cos(t2), math.sin(t2)))
+    """Intersection of two lines given as (direction angle, signed distance of the origin)."""
+    c1, s1, c2, s2 = math.cos(l1[0]), math.sin(l1[0]), math.cos(l2[0]), math.sin(l2[0])
+    # line k: points p with p·n_k = rho_k, n_k = (-sin, cos)
+    det = (-s1) * c2 - c1 * (-s2)
+    if abs(det) < 1e-6:
+        return None
+    x = (l1[1] * c2 - c1 * l2[1]) / det
+    y = ((-s1) * l2[1] - l1[1] * (-s2)) / det
+    return (x, y)
 
 
 # ---------------------------------------------------------------- refinement
@@ -715,7 +726,7 @@ class CardLocator:
     refine_reach: float = 0.08  # refine_quad adopts a found outline this close (share of diagonal)
     seg_levels: tuple[float, ...] = (0.6, 1.5)  # extra colour-distance thresholds (× Otsu), stage 2
     confident_score: float = 0.8  # later (costlier) cues run only while no candidate scores this well
-    max_refined: int = 16
+    max_refined: int = 10  # rough quads refined per stage
     hires_top: int = 1  # best candidates refined again on a sharper crop ...
     hires_below_diag_px: float = 400.0  # ... when their diagonal in the working copy is below this
     hires_diag_px: float = 700.0  # card diagonal in the crop used for that refinement
