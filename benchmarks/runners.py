@@ -70,7 +70,7 @@ def prediction_from_http(status: int, content: bytes, latency_ms: float) -> Pred
         return Prediction(latency_ms=latency_ms, failure=f"http: status {status}")
     try:
         body = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return Prediction(latency_ms=latency_ms, failure=f"junk: non-JSON body (HTTP {status})")
     prediction = prediction_from_wire(body, latency_ms)
     if status != 200 and prediction.answered_card:
