@@ -25,6 +25,8 @@ def label_pairs(
     labels = layout.FRONT_LABELS if side == Side.FRONT else layout.BACK_LABELS
     pairs = []
     for label in labels:
+        if label.field == "issue_count":
+            continue  # printed on the pass number's row or the row below: no fixed place to anchor to
         hit = find_label(rows, label.text, 1.0 if len(label.text) <= 2 else 0.75)
         if hit is None:
             continue
@@ -55,16 +57,26 @@ def _id_number_ends(
 
 
 def fit_template(src: np.ndarray, dst: np.ndarray, reproj_px: float) -> np.ndarray | None:
-    """3x3 map from template to observed points: a homography when enough points pin perspective down
-    and it stays a plausible card, else a similarity (rotation, scale, shift)."""
-    if len(src) >= _MIN_FOR_HOMOGRAPHY:
-        h_mat, _ = cv2.findHomography(src, dst, cv2.RANSAC, reproj_px)
-        if h_mat is not None and _plausible(h_mat):
-            return np.asarray(h_mat, dtype=np.float64)
+    """3x3 map from template to observed points: a similarity (rotation, scale, shift), or a homography
+    when enough points are given and it explains them clearly better while staying a plausible card.
+
+    Label positions carry a millimetre or so of printing jitter; a homography fitted to points that
+    lie almost on two lines swings its far corners wildly, so it has to earn its place.
+    """
     matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=reproj_px)
-    if matrix is None:
-        return None
-    return np.vstack([matrix, [0.0, 0.0, 1.0]]).astype(np.float64)
+    similarity = None if matrix is None else np.vstack([matrix, [0.0, 0.0, 1.0]]).astype(np.float64)
+    if len(src) < _MIN_FOR_HOMOGRAPHY:
+        return similarity
+    h_mat, _ = cv2.findHomography(src, dst, cv2.RANSAC, reproj_px)
+    if h_mat is None or not _plausible(np.asarray(h_mat, dtype=np.float64)):
+        return similarity
+    if similarity is None or _residual(h_mat, src, dst) < 0.5 * _residual(similarity, src, dst):
+        return np.asarray(h_mat, dtype=np.float64)
+    return similarity
+
+
+def _residual(h_mat: np.ndarray, src: np.ndarray, dst: np.ndarray) -> float:
+    return float(np.median(np.linalg.norm(geometry.map_points(h_mat, src) - dst, axis=1)))
 
 
 def _plausible(h_mat: np.ndarray) -> bool:
