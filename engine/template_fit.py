@@ -35,25 +35,7 @@ def label_pairs(
             continue
         observed = (float(np.mean([g.x for g in glyphs])), rows[hit.row].y_center)
         pairs.append((layout.mm_to_px(label.center_mm, card_wh), observed))
-    if side == Side.FRONT:
-        pairs.extend(_id_number_ends(rows, card_wh))
     return pairs
-
-
-def _id_number_ends(
-    rows: Sequence[Row], card_wh: tuple[int, int]
-) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    """The ID number's first and last digits: far right of the labels, they make perspective measurable."""
-    for row in rows:
-        m = layout.ID_NUMBER_RE.search(row.text)
-        if m is None:
-            continue
-        first, last = row.glyphs[m.start()], row.glyphs[m.end() - 1]
-        return [
-            (layout.mm_to_px((layout.ID_NUMBER_SPAN_MM[0], layout.ID_NUMBER_Y_MM), card_wh), (first.x, row.y_center)),
-            (layout.mm_to_px((layout.ID_NUMBER_SPAN_MM[1], layout.ID_NUMBER_Y_MM), card_wh), (last.x, row.y_center)),
-        ]
-    return []
 
 
 def fit_template(src: np.ndarray, dst: np.ndarray, reproj_px: float) -> np.ndarray | None:
