@@ -89,25 +89,16 @@ def machine_info(engine_names: Iterable[str] = (), active_providers: dict[str, A
 
 
 def providers_of(engine: Any) -> list[str]:
-    """Best effort: the providers an engine reports (`providers` attribute), else the active provider
-    of each shared session `engine.onnx_session` holds in this process (`model: provider`)."""
+    """The providers an engine reports (`providers` attribute), else the active provider of each shared
+    session created in this process (`model: provider`)."""
     value = getattr(engine, "providers", None)
     if callable(value):
         value = value()
     if value:
         return [str(v) for v in value]
-    try:
-        from engine import onnx_session
-    except ImportError:
-        return []
-    sessions = getattr(onnx_session, "_sessions", {})  # {(model name, config): InferenceSession}
-    found = []
-    for key, session in list(sessions.items()):
-        try:
-            found.append(f"{key[0]}: {session.get_providers()[0]}")
-        except Exception:  # a session of unexpected shape: leave it out of the record
-            continue
-    return sorted(set(found))
+    from engine.onnx_session import active_providers
+
+    return sorted(f"{model}: {provider}" for model, provider in active_providers().items())
 
 
 def markdown_machine(info: dict[str, Any]) -> str:

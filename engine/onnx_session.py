@@ -81,3 +81,12 @@ def shared_session(model_name: str, config: EngineConfig) -> ort.InferenceSessio
 
 def active_provider(session: ort.InferenceSession) -> str:
     return str(session.get_providers()[0])
+
+
+def active_providers() -> dict[str, str]:
+    """`model name: provider really running it` for every shared session created in this process."""
+    with _lock:
+        return {
+            name: active_provider(session)
+            for (name, _config), session in sorted(_sessions.items(), key=lambda kv: kv[0][0])
+        }
