@@ -285,10 +285,10 @@ def _edge_mask(work: _Work) -> NDArray[np.uint8]:
     return _u8(cv2.dilate(edges, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)), iterations=2))
 
 
-def _hough_quads(work: _Work, max_lines: int = 12, max_quads: int = 12) -> list[FloatArray]:
-    """Quads from two pairs of roughly parallel long lines."""
+def _hough_quads(work: _Work, max_lines: int = 12, max_quads: int = 12, sensitivity: float = 1.0) -> list[FloatArray]:
+    """Quads from two pairs of roughly parallel long lines (`sensitivity` > 1: fainter edges too)."""
     w, h = work.size_wh
-    lo = 0.2 * work.detail_thr  # above the noise: 12 / 36 on clean photos
+    lo = 0.2 * work.detail_thr / sensitivity  # above the noise: 12 / 36 on clean photos
     canny = cv2.Canny(work.gray, lo, 3 * lo)
     if cv2.countNonZero(canny) > 0.08 * w * h:  # grain or noise everywhere: only the stronger edges
         canny = cv2.Canny(work.gray, 2 * lo, 6 * lo)
@@ -781,7 +781,12 @@ class CardLocator:
         for stage in stages:
             scored += self._refine_and_score(work, stage(), seen)
             if scored and max(t[0] for t in scored) >= self.confident_score:
-                break
+                return scored
+        if max((t[0] for t in scored), default=0.0) < self.retry_below:
+            # still nothing: perhaps a card on a surface of nearly its own colour, with faint edges
+            scored += self._refine_and_score(
+                work, [("faint_lines", q) for q in _hough_quads(work, sensitivity=2.0)], seen
+            )
         return scored
 
     def _refine_and_score(
