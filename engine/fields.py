@@ -19,6 +19,8 @@ from engine.types import Side
 
 DIGITS = "0123456789"
 _ADDRESS_MAX_LINES = 3
+# GB 11643 as printed on this permit: 8, region 1/2/3, 0000, birth date and sequence, check character.
+_ID_POSITIONS: tuple[str, ...] = ("8", "123", "0", "0", "0", "0") + (DIGITS,) * 11 + (DIGITS + "X",)
 _PROBE_MIN_CONFIDENCE = 0.6
 BoxXYXY = tuple[float, float, float, float]
 
@@ -65,6 +67,7 @@ class Grammars:
         self.birth = recognizer.alphabet.mask_for(DIGITS + "年月日")
         self.address = recognizer.alphabet.mask_for(cjk + DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ-#()（）·")
         self.id_number = recognizer.alphabet.mask_for(DIGITS + "X")
+        self.id_positions = tuple(recognizer.alphabet.mask_for(chars) for chars in _ID_POSITIONS)
         self.issuer = recognizer.alphabet.mask_for(cjk)
         self.validity = recognizer.alphabet.mask_for(DIGITS + ".-长期")
         self.pass_number = recognizer.alphabet.mask_for(DIGITS + "HM")
@@ -161,7 +164,9 @@ class FieldReader:
                 stop = after[pos]
                 after = after[:pos]
                 text = text[:pos]
-        value = [g for g in after if g.x <= x_max]
+        # A label character left over from a partial match sits left of where values begin.
+        value_min_x = (value_from_mm - 1.0) / layout.CARD_MM_WH[0] * card_wh[0]
+        value = [g for g in after if value_min_x <= g.x <= x_max]
         if split_at_gap:
             value, rest = _split_at_gap(value)
             if rest and stop is None:
@@ -320,9 +325,17 @@ class FieldReader:
         return FieldReading("issue_count", digits[-1] if digits else count.text, count.confidences, count.box_xyxy)
 
     def _id_number(self, decoded: _Decoded) -> FieldReading:
+        """Read with the number's positional grammar (8, region digit, 0000, then digits and a check
+        character), then repaired with the recogniser's runner-ups if the check character disagrees."""
         text = decoded.text
-        if len(decoded.lines) == 1 and not rules.is_valid_id_number(text):
-            text = _repair_with_alternatives(decoded.lines[0], self._rec, self._g.id_number, rules.is_valid_id_number)
+        if len(decoded.lines) == 1:
+            rec = decoded.lines[0]
+            if len(rec.text) == len(self._g.id_positions):
+                text = _decode_positions(rec, self._rec, self._g.id_positions)
+            if not rules.is_valid_id_number(text):
+                text = _repair_with_alternatives(rec, text, self._rec, self._g.id_number, rules.is_valid_id_number)
+        if len(text) == 17 and rules.is_valid_id_number("8" + text):
+            text = "8" + text  # the leading 8 lost at the crop's edge; the check character confirms it
         return FieldReading("idcard_number", text, decoded.confidences, decoded.box_xyxy)
 
     def _read_back(
@@ -464,16 +477,24 @@ def _split_box(box: BoxXYXY, cuts: Sequence[float]) -> list[BoxXYXY | None]:
     return [(x0 + a * w, y0, x0 + b * w, y1) for a, b in itertools.pairwise(cuts)]
 
 
+def _decode_positions(rec: RecLine, recognizer: TextRecognizer, masks: Sequence[np.ndarray]) -> str:
+    """At each emitted character's step, the best class its position allows."""
+    chars = []
+    for step, mask in zip(rec.char_steps, masks, strict=True):
+        idx = int(np.argmax(np.where(mask, rec.probs[step], -1.0)))
+        chars.append(recognizer.alphabet.characters[idx])
+    return "".join(chars)
+
+
 def _repair_with_alternatives(
-    rec: RecLine, recognizer: TextRecognizer, mask: np.ndarray, valid: Callable[[str], bool]
+    rec: RecLine, text: str, recognizer: TextRecognizer, mask: np.ndarray, valid: Callable[[str], bool]
 ) -> str:
     """When the best reading fails the check character, try the runner-up at the least certain steps.
 
     The check character makes one misread digit detectable; the runner-up class at each emitted step
     is the recogniser's own second opinion, so the repair stays within what the image supports.
     """
-    text = rec.text
-    if not rec.char_steps:
+    if not rec.char_steps or len(text) != len(rec.char_steps):
         return text
     scores = np.where(mask[None, :], rec.probs, -1.0)
     best_fix: tuple[float, str] | None = None
