@@ -109,7 +109,12 @@ class CardReader:
     def _detect(self, card_bgr: np.ndarray) -> tuple[TextBox, ...]:
         boxes = self._det(card_bgr, _DET_MAX_SIDE_PX)
         # Tall boxes on a flat card are noise (emblem rays, portrait edges): text runs horizontally.
-        return tuple(b for b in boxes if _box_w(b) >= 0.8 * _box_h(b))
+        boxes = tuple(b for b in boxes if _box_w(b) >= 0.8 * _box_h(b))
+        if not boxes:
+            return boxes
+        # A box several lines high (the portrait, a stain) would merge every row it overlaps.
+        line_h = float(np.median([_box_h(b) for b in boxes]))
+        return tuple(b for b in boxes if _box_h(b) <= 2.5 * line_h)
 
     def _upside_down(self, card_bgr: np.ndarray, boxes: Sequence[TextBox]) -> bool:
         widest = sorted(boxes, key=_box_w, reverse=True)[:_ORIENT_LINES]

@@ -19,6 +19,7 @@ from engine.types import Side
 
 DIGITS = "0123456789"
 _ADDRESS_MAX_LINES = 3
+_STEP_MARGIN = 3  # recogniser time steps (a CJK character spans about six)
 # GB 11643 as printed on this permit: 8, region 1/2/3, 0000, birth date and sequence, check character.
 _ID_POSITIONS: tuple[str, ...] = ("8", "123", "0", "0", "0", "0") + (DIGITS,) * 11 + (DIGITS + "X",)
 _PROBE_MIN_CONFIDENCE = 0.6
@@ -90,11 +91,14 @@ class FieldReader:
         segments = []
         for line_id, line_glyphs in sorted(by_line.items(), key=lambda kv: lines[kv[0]].box.box_xyxy[0]):
             label_in_line = [g.step for g in hit_glyphs if g.line == line_id]
-            first = max(label_in_line) + 1 if label_in_line else 0
-            end = lines[line_id].rec.steps_used
+            steps = [g.step for g in line_glyphs]
+            # A little room either side lets the field's grammar recover a character the free reading
+            # dropped, without reaching into a neighbouring label or value.
+            first = max(label_in_line) + 1 if label_in_line else max(0, min(steps) - _STEP_MARGIN)
+            end = min(lines[line_id].rec.steps_used, max(steps) + _STEP_MARGIN + 1)
             if stop is not None and stop.line == line_id:
-                end = stop.step
-            first = min(first, min(g.step for g in line_glyphs))
+                end = min(end, stop.step)
+            first = min(first, min(steps))
             segments.append(_Segment(line_id, first, max(first + 1, end)))
         return segments
 
