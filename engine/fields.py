@@ -168,8 +168,11 @@ class FieldReader:
                 stop = after[pos]
                 after = after[:pos]
                 text = text[:pos]
-        # A label character left over from a partial match sits left of where values begin.
+        # A label character left over from a partial match sits left of where values begin; a label
+        # printed elsewhere than usual (签发次数 on its own row) keeps its value right after it.
         value_min_x = (value_from_mm - 1.0) / layout.CARD_MM_WH[0] * card_wh[0]
+        if label_glyphs:
+            value_min_x = min(value_min_x, label_glyphs[-1].x)
         value = [g for g in after if value_min_x <= g.x <= x_max]
         if split_at_gap:
             value, rest = _split_at_gap(value)

@@ -20,6 +20,7 @@ from engine.errors import CardNotFoundError
 from engine.fields import FieldReader, FieldReading
 from engine.portrait import PortraitStage
 from engine.types import (
+    EXTRA_FIELDS,
     ZERO_QUAD,
     CardResult,
     FieldResult,
@@ -86,7 +87,9 @@ class CardPipeline:
             card_quad, size_wh, [f.quad_xy for f in fields if f.text], any(not f.text for f in fields)
         )
         face_missing = reading.side == Side.FRONT and (portrait is None or not portrait.face_found)
-        code = scoring.result_code(fields, completeness, face_missing, options)
+        # 1001/1002 keeps the vendor's meaning: it judges the vendor's fields, not our additions.
+        vendor_fields = [f for f in fields if f.name not in EXTRA_FIELDS]
+        code = scoring.result_code(vendor_fields, completeness, face_missing, options)
         timings["score"] = (time.perf_counter() - start) * 1000.0
         return CardResult(
             side=reading.side,

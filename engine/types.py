@@ -41,6 +41,7 @@ BACK_FIELDS: tuple[str, ...] = (
 )
 # Fields the vendor API returns; `issue_count` (签发次数) is our addition.
 VENDOR_BACK_FIELDS: tuple[str, ...] = BACK_FIELDS[:4]
+EXTRA_FIELDS: frozenset[str] = frozenset(BACK_FIELDS[4:])
 
 QUALITY_THRESHOLD_DEFAULT = 0.15
 
