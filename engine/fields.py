@@ -22,7 +22,9 @@ _ADDRESS_MAX_LINES = 3
 _STEP_MARGIN = 3  # recogniser time steps (a CJK character spans about six)
 # GB 11643 as printed on this permit: 8, region 1/2/3, 0000, birth date and sequence, check character.
 _ID_POSITIONS: tuple[str, ...] = ("8", "123", "0", "0", "0", "0") + (DIGITS,) * 11 + (DIGITS + "X",)
-_PROBE_MIN_CONFIDENCE = 0.6
+_PROBE_MIN_CONFIDENCE = 0.7
+# What a table edge, a scratch or a shadow line reads as.
+_STROKE_NOISE = frozenset({"一", "-", "_", "丨", "|", "1", "I", "l", "二"})
 BoxXYXY = tuple[float, float, float, float]
 
 
@@ -239,7 +241,13 @@ class FieldReader:
         gender, _ = self._simple("gender", labels["gender"], hits, rows, lines, card_wh, self._g.gender, portrait_x)
         out.append(FieldReading("gender", gender.text[:1], gender.confidences[:1], gender.box_xyxy))
 
-        birth, _ = self._simple("birth", labels["birth"], hits, rows, lines, card_wh, self._g.birth, portrait_x)
+        birth, birth_row = self._simple("birth", labels["birth"], hits, rows, lines, card_wh, self._g.birth, portrait_x)
+        if card_bgr is not None and birth_row is not None and birth.box_xyxy is not None and "日" not in birth.text:
+            # The month and day are short and sit between pale 年/月/日 labels: the detector may stop early.
+            row = rows[birth_row]
+            rest = self._probe_line(card_bgr, (birth.box_xyxy[2], row.y0, portrait_x, row.y1), self._g.birth)
+            if rest is not None:
+                birth = _merge([birth, rest])
         out.extend(_split_birth(birth))
 
         address = self._address(rows, lines, hits, labels["address"], card_wh, card_bgr)
@@ -280,12 +288,15 @@ class FieldReader:
             last_y = row.y_center
         if card_bgr is not None and len(parts) < _ADDRESS_MAX_LINES and stop_y - last_y > 1.5 * pitch:
             # A last line of one or two characters is easily missed by the detector: look for it.
-            probe = self._probe_line(card_bgr, (column, last_y + 0.55 * pitch, right, last_y + 1.45 * pitch))
+            probe = self._probe_line(
+                card_bgr, (column, last_y + 0.55 * pitch, right, last_y + 1.45 * pitch), self._g.address
+            )
             if probe is not None:
                 parts.append(probe)
         return _merge(parts)
 
-    def _probe_line(self, card_bgr: np.ndarray, box_xyxy: BoxXYXY) -> _Decoded | None:
+    def _probe_line(self, card_bgr: np.ndarray, box_xyxy: BoxXYXY, mask: np.ndarray) -> _Decoded | None:
+        """Reads a region where the detector found nothing although ink is there."""
         x0, y0, x1, y1 = (round(v) for v in box_xyxy)
         crop = card_bgr[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
         if crop.size == 0:
@@ -297,8 +308,8 @@ class FieldReader:
         cols = np.flatnonzero(ink.any(axis=0))
         tight = crop[:, max(0, cols[0] - 8) : cols[-1] + 8]
         rec = self._rec([tight])[0]
-        rec = self._rec.redecode(rec, self._g.address)
-        if not rec.text or min(rec.char_confidences) < _PROBE_MIN_CONFIDENCE:
+        rec = self._rec.redecode(rec, mask)
+        if not rec.text or min(rec.char_confidences) < _PROBE_MIN_CONFIDENCE or rec.text in _STROKE_NOISE:
             return None
         text = "".join(self._normalize(c) for c in rec.text)
         left = x0 + max(0, cols[0] - 8)
@@ -430,6 +441,10 @@ def _split_birth(birth: _Decoded) -> list[FieldReading]:
     if whole:
         for i, name in enumerate(("birth_year", "birth_month", "birth_day"), start=1):
             found[name] = found[name] or _GroupMatch(whole, i)
+    elif found["birth_year"] is not None and found["birth_month"] is None:
+        # `2008年2` (the month's 月 unread): the first number after the year is the month.
+        after_year = re.compile(r"(?<=年)(\d{1,2})(?!\d)")
+        found["birth_month"] = after_year.search(text)
     boxes = _split_box(birth.box_xyxy, (0.0, 0.42, 0.62, 1.0)) if birth.box_xyxy else [None, None, None]
     out = []
     for (name, m), box in zip(found.items(), boxes, strict=True):
