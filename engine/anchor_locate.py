@@ -4,15 +4,11 @@ card template to where they are. Used when no outline from the geometric cue car
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import cv2
 import numpy as np
 
 from engine import geometry, layout
-from engine.ocr.cls import TextAngleClassifier
-from engine.ocr.det import TextDetector
-from engine.ocr.rec import TextRecognizer
+from engine.ocr.kit import OcrKit
 from engine.reading import crop_line, label_part
 from engine.template_fit import fit_template
 from engine.types import QuadXY, Side
@@ -21,18 +17,11 @@ _MAX_LINES = 40
 
 
 class AnchorLocator:
-    def __init__(
-        self,
-        detector: TextDetector,
-        recognizer: TextRecognizer,
-        classifier: TextAngleClassifier,
-        normalize: Callable[[str], str],
-        max_side_px: int,
-    ) -> None:
-        self._det = detector
-        self._rec = recognizer
-        self._cls = classifier
-        self._normalize = normalize
+    def __init__(self, kit: OcrKit, max_side_px: int) -> None:
+        self._det = kit.detector
+        self._rec = kit.recognizer
+        self._cls = kit.classifier
+        self._normalize = kit.normalize
         self._max_side_px = max(max_side_px, 960)
         self._card_wh = layout.card_size_px(1000)
 

@@ -6,16 +6,15 @@ orchestrator can try the next candidate quad (another card, a page of text, a wr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from engine import geometry, layout
-from engine.ocr.cls import TextAngleClassifier
-from engine.ocr.det import TextBox, TextDetector
-from engine.ocr.rec import TextRecognizer
+from engine.ocr.det import TextBox
+from engine.ocr.kit import OcrKit
 from engine.reading import CardLine, Row, crop_line, group_rows, label_part
 from engine.types import QuadXY, Side
 
@@ -66,18 +65,11 @@ def _rotate_boxes_180(boxes: Sequence[TextBox], size_wh: tuple[int, int]) -> tup
 
 
 class CardReader:
-    def __init__(
-        self,
-        detector: TextDetector,
-        recognizer: TextRecognizer,
-        classifier: TextAngleClassifier,
-        normalize: Callable[[str], str],
-        card_width_px: int,
-    ) -> None:
-        self._det = detector
-        self._rec = recognizer
-        self._cls = classifier
-        self._normalize = normalize
+    def __init__(self, kit: OcrKit, card_width_px: int) -> None:
+        self._det = kit.detector
+        self._rec = kit.recognizer
+        self._cls = kit.classifier
+        self._normalize = kit.normalize
         self.card_size_wh = layout.card_size_px(card_width_px)
 
     def __call__(self, img_bgr: np.ndarray, quad_xy: QuadXY, timings: dict[str, float]) -> CardReading | None:

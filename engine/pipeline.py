@@ -216,21 +216,24 @@ def build_pipeline(config: EngineConfig) -> CardPipeline:
     from engine.normalize import normalize_text
     from engine.ocr.cls import TextAngleClassifier
     from engine.ocr.det import TextDetector
+    from engine.ocr.kit import OcrKit
     from engine.ocr.rec import CPU_WIDTH_BUCKET_PX, GPU_WIDTH_BUCKET_PX, TextRecognizer
     from engine.onnx_session import active_provider, shared_session
 
-    detector = TextDetector(shared_session("text_det", config))
     rec_session = shared_session("text_rec", config)
     on_gpu = active_provider(rec_session) != "CPUExecutionProvider"
-    recognizer = TextRecognizer(rec_session, GPU_WIDTH_BUCKET_PX if on_gpu else CPU_WIDTH_BUCKET_PX)
-    classifier = TextAngleClassifier(shared_session("text_cls", config))
-    reader = CardReader(detector, recognizer, classifier, normalize_text, config.card_width_px)
+    kit = OcrKit(
+        detector=TextDetector(shared_session("text_det", config)),
+        recognizer=TextRecognizer(rec_session, GPU_WIDTH_BUCKET_PX if on_gpu else CPU_WIDTH_BUCKET_PX),
+        classifier=TextAngleClassifier(shared_session("text_cls", config)),
+        normalize=normalize_text,
+    )
     stages = Stages(
         locator=CardLocator(),
-        anchors=AnchorLocator(detector, recognizer, classifier, normalize_text, config.find_max_side_px),
-        reader=reader,
-        fields=FieldReader(recognizer, normalize_text),
+        anchors=AnchorLocator(kit, config.find_max_side_px),
+        reader=CardReader(kit, config.card_width_px),
+        fields=FieldReader(kit.recognizer, kit.normalize),
         portrait=PortraitStage(),
     )
-    logger.info("hmt engine ready (device=%s)", config.device)
+    logger.info("hmt engine ready: device %s requested, text models on %s", config.device, active_provider(rec_session))
     return CardPipeline(stages)
