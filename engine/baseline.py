@@ -238,9 +238,7 @@ def group_rows(lines: Sequence[TextLine]) -> tuple[Row, ...]:
                 current.append(((xr, yr), line))
                 continue
         rows.append([((xr, yr), line)])
-    return tuple(
-        Row(tuple(ln for _, ln in sorted(r, key=lambda item: item[0][0])), angle) for r in rows
-    )
+    return tuple(Row(tuple(ln for _, ln in sorted(r, key=lambda item: item[0][0])), angle) for r in rows)
 
 
 def _union_quad(rows: Sequence[Row]) -> QuadXY:
@@ -273,9 +271,7 @@ def _fuzzy_span(text: str, key: str, row_start: bool) -> tuple[int, int] | None:
                 return start, start + n
             if subs == 2 and start == 0 and row_start:
                 others = [
-                    _substitutions(window, other)
-                    for k, other in _LONG_LABELS.items()
-                    if k != key and len(other) == n
+                    _substitutions(window, other) for k, other in _LONG_LABELS.items() if k != key and len(other) == n
                 ]
                 if all(o > subs for o in others):
                     return start, start + n
@@ -340,9 +336,7 @@ def detect_side(rows: Sequence[Row]) -> Side:
     return Side.FRONT if front > back else Side.BACK
 
 
-def _value_rows(
-    rows: Sequence[Row], key: str, shape: Callable[[str], bool] = bool
-) -> tuple[str, list[Row]]:
+def _value_rows(rows: Sequence[Row], key: str, shape: Callable[[str], bool] = bool) -> tuple[str, list[Row]]:
     """Value of a label: after it on its row when it has the field's `shape`, else on the neighbouring
     row (above or below) level with the label and starting right of it (values printed larger sit
     off-centre), else on the next row."""
@@ -451,9 +445,7 @@ def _yyyymmdd(year: str, month: str, day: str) -> str:
 
 def parse_back(rows: Sequence[Row]) -> dict[str, FieldResult]:
     out: dict[str, FieldResult] = {}
-    issued, issued_rows = _value_rows(
-        rows, "issued_by", lambda v: _has_cjk(v) and _VALID_RE.search(v) is None
-    )
+    issued, issued_rows = _value_rows(rows, "issued_by", lambda v: _has_cjk(v) and _VALID_RE.search(v) is None)
     out["issued_by"] = _field("issued_by", issued, issued_rows)
 
     start = end = ""
