@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from engine import layout, rules
+from engine.field_text import BoxXYXY, Decoded, FieldReading, first_match, merge, split_birth, split_validity
 from engine.layout import Label
 from engine.ocr.rec import RecLine, TextRecognizer
 from engine.reading import CardLine, Glyph, LabelHit, Row, find_label, match_label
@@ -25,19 +26,6 @@ _ID_POSITIONS: tuple[str, ...] = ("8", "123", "0", "0", "0", "0") + (DIGITS,) * 
 _PROBE_MIN_CONFIDENCE = 0.7
 # What a table edge, a scratch or a shadow line reads as.
 _STROKE_NOISE = frozenset({"一", "-", "_", "丨", "|", "1", "I", "l", "二"})
-BoxXYXY = tuple[float, float, float, float]
-
-
-@dataclass(frozen=True, slots=True)
-class FieldReading:
-    name: str
-    text: str
-    confidences: tuple[float, ...]
-    box_xyxy: BoxXYXY | None  # card pixels; None when nothing was found for the field
-
-    @property
-    def confidence(self) -> float:
-        return min(self.confidences) if self.confidences else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +33,6 @@ class _Segment:
     line_id: int
     first_step: int
     end_step: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Decoded:
-    text: str
-    confidences: tuple[float, ...]
-    box_xyxy: BoxXYXY | None
-    lines: tuple[RecLine, ...]
 
 
 def _is_cjk(ch: str) -> bool:
@@ -104,7 +84,7 @@ class FieldReader:
             segments.append(_Segment(line_id, first, max(first + 1, end)))
         return segments
 
-    def _decode(self, lines: Sequence[CardLine], segments: Sequence[_Segment], mask: np.ndarray) -> _Decoded:
+    def _decode(self, lines: Sequence[CardLine], segments: Sequence[_Segment], mask: np.ndarray) -> Decoded:
         texts: list[str] = []
         confs: list[float] = []
         xs0: list[float] = []
@@ -132,7 +112,7 @@ class FieldReader:
             ys0.append(box[1])
             ys1.append(box[3])
         box_xyxy = (min(xs0), min(ys0), max(xs1), max(ys1)) if xs0 else None
-        return _Decoded("".join(texts), tuple(confs), box_xyxy, tuple(recs))
+        return Decoded("".join(texts), tuple(confs), box_xyxy, tuple(recs))
 
     def _value(
         self,
@@ -210,7 +190,7 @@ class FieldReader:
         x_max: float,
         stop_labels: Sequence[str] = (),
         split_at_gap: bool = False,
-    ) -> tuple[_Decoded, int | None]:
+    ) -> tuple[Decoded, int | None]:
         prior_y = layout.mm_to_px(label.center_mm, card_wh)[1]
         value, label_glyphs, stop, row_index = self._value(
             rows,
@@ -224,7 +204,7 @@ class FieldReader:
             split_at_gap=split_at_gap,
         )
         if not value:
-            return _Decoded("", (), None, ()), row_index
+            return Decoded("", (), None, ()), row_index
         return self._decode(lines, self._segments(lines, value, label_glyphs, stop), mask), row_index
 
     def _read_front(
@@ -247,8 +227,8 @@ class FieldReader:
             row = rows[birth_row]
             rest = self._probe_line(card_bgr, (birth.box_xyxy[2], row.y0, portrait_x, row.y1), self._g.birth)
             if rest is not None:
-                birth = _merge([birth, rest])
-        out.extend(_split_birth(birth))
+                birth = merge([birth, rest])
+        out.extend(split_birth(birth))
 
         address = self._address(rows, lines, hits, labels["address"], card_wh, card_bgr)
         out.append(FieldReading("address", address.text, address.confidences, address.box_xyxy))
@@ -267,7 +247,7 @@ class FieldReader:
         label: Label,
         card_wh: tuple[int, int],
         card_bgr: np.ndarray | None,
-    ) -> _Decoded:
+    ) -> Decoded:
         right = layout.mm_to_px((layout.ADDRESS_RIGHT_MM, 0), card_wh)[0]
         column = layout.mm_to_px((layout.VALUE_COLUMN_MM - 1.0, 0), card_wh)[0]
         first, label_row = self._simple("address", label, hits, rows, lines, card_wh, self._g.address, right)
@@ -293,9 +273,9 @@ class FieldReader:
             )
             if probe is not None:
                 parts.append(probe)
-        return _merge(parts)
+        return merge(parts)
 
-    def _probe_line(self, card_bgr: np.ndarray, box_xyxy: BoxXYXY, mask: np.ndarray) -> _Decoded | None:
+    def _probe_line(self, card_bgr: np.ndarray, box_xyxy: BoxXYXY, mask: np.ndarray) -> Decoded | None:
         """Reads a region where the detector found nothing although ink is there."""
         x0, y0, x1, y1 = (round(v) for v in box_xyxy)
         crop = card_bgr[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
@@ -314,7 +294,7 @@ class FieldReader:
         text = "".join(self._normalize(c) for c in rec.text)
         left = x0 + max(0, cols[0] - 8)
         box = (float(left), float(y0), float(x0 + cols[-1] + 8), float(y1))
-        return _Decoded(text, rec.char_confidences, box, (rec,))
+        return Decoded(text, rec.char_confidences, box, (rec,))
 
     def _issue_count(
         self,
@@ -342,7 +322,7 @@ class FieldReader:
         digits = re.findall(r"\d{2}", count.text)
         return FieldReading("issue_count", digits[-1] if digits else count.text, count.confidences, count.box_xyxy)
 
-    def _id_number(self, decoded: _Decoded) -> FieldReading:
+    def _id_number(self, decoded: Decoded) -> FieldReading:
         """Read with the number's positional grammar (8, region digit, 0000, then digits and a check
         character), then repaired with the recogniser's runner-ups if the check character disagrees."""
         text = decoded.text
@@ -368,7 +348,7 @@ class FieldReader:
         out.append(FieldReading("issued_by", issuer.text, issuer.confidences, issuer.box_xyxy))
 
         validity, _ = self._simple("validity", labels["validity"], hits, rows, lines, card_wh, self._g.validity, width)
-        out.extend(_split_validity(validity))
+        out.extend(split_validity(validity))
 
         number, pass_row = self._simple(
             "eep_number",
@@ -382,7 +362,7 @@ class FieldReader:
             stop_labels=("签发次数",),
             split_at_gap=True,
         )
-        text = _first_match(r"[HM]\d{8}(?:\d{2})?|\d{8}", number.text) or number.text
+        text = first_match(r"[HM]\d{8}(?:\d{2})?|\d{8}", number.text) or number.text
         out.append(FieldReading("eep_number", text, number.confidences, number.box_xyxy))
         out.append(self._issue_count(rows, lines, hits, labels["issue_count"], pass_row, card_wh))
         return out
@@ -398,105 +378,6 @@ def _split_at_gap(glyphs: list[Glyph]) -> tuple[list[Glyph], list[Glyph]]:
         if gap > 3.0 * max(pitch, 1.0):
             return glyphs[: i + 1], glyphs[i + 1 :]
     return glyphs, []
-
-
-def _merge(parts: Sequence[_Decoded]) -> _Decoded:
-    boxes = [p.box_xyxy for p in parts if p.box_xyxy is not None]
-    box = (
-        (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-        if boxes
-        else None
-    )
-    return _Decoded(
-        "".join(p.text for p in parts),
-        tuple(c for p in parts for c in p.confidences),
-        box,
-        tuple(r for p in parts for r in p.lines),
-    )
-
-
-def _first_match(pattern: str, text: str) -> str | None:
-    m = re.search(pattern, text)
-    return m.group(0) if m else None
-
-
-def _part(decoded: _Decoded, span: tuple[int, int] | None) -> tuple[float, ...]:
-    """Confidences of the characters in `span` (all of them when text and scores do not line up)."""
-    if span is None:
-        return ()
-    if len(decoded.confidences) != len(decoded.text):
-        return decoded.confidences
-    return decoded.confidences[span[0] : span[1]]
-
-
-def _split_birth(birth: _Decoded) -> list[FieldReading]:
-    """`1997年6月2日` into its parts; each part is read on its own so one hidden part spares the others."""
-    text = birth.text
-    whole = re.search(r"(\d{4})年?(\d{1,2})月?(\d{1,2})日?", text)
-    found: dict[str, re.Match[str] | _GroupMatch | None] = {
-        "birth_year": re.search(r"(\d{4})(?=年)", text) or re.match(r"(\d{4})", text),
-        "birth_month": re.search(r"(?<!\d)(\d{1,2})月", text),
-        "birth_day": re.search(r"(?<!\d)(\d{1,2})日", text),
-    }
-    if whole:
-        for i, name in enumerate(("birth_year", "birth_month", "birth_day"), start=1):
-            found[name] = found[name] or _GroupMatch(whole, i)
-    elif found["birth_year"] is not None and found["birth_month"] is None:
-        # `2008年2` (the month's 月 unread): the first number after the year is the month.
-        after_year = re.compile(r"(?<=年)(\d{1,2})(?!\d)")
-        found["birth_month"] = after_year.search(text)
-    boxes = _split_box(birth.box_xyxy, (0.0, 0.42, 0.62, 1.0)) if birth.box_xyxy else [None, None, None]
-    out = []
-    for (name, m), box in zip(found.items(), boxes, strict=True):
-        value = "" if m is None else m.group(1)
-        if value and name != "birth_year":
-            value = str(int(value))
-        span = None if m is None else m.span(1)
-        out.append(FieldReading(name, value, _part(birth, span), box if value else None))
-    return out
-
-
-class _GroupMatch:
-    """One group of a larger match, shaped like the match of that group alone."""
-
-    def __init__(self, match: re.Match[str], group: int) -> None:
-        self._m = match
-        self._g = group
-
-    def group(self, _: int) -> str:
-        return self._m.group(self._g)
-
-    def span(self, _: int) -> tuple[int, int]:
-        return self._m.span(self._g)
-
-
-_DATE = r"\d{4}\.?\d{2}\.?\d{2}"
-
-
-def _split_validity(validity: _Decoded) -> list[FieldReading]:
-    """`2019.01.09-2024.01.09` (or `…-长期`); with one date hidden, the other is still placed by the dash."""
-    text = validity.text
-    start_m: re.Match[str] | _GroupMatch | None
-    end_m: re.Match[str] | _GroupMatch | None
-    both = re.search(rf"({_DATE})-*({_DATE}|长期)", text)
-    if both:
-        start_m, end_m = _GroupMatch(both, 1), _GroupMatch(both, 2)
-    else:
-        before = re.search(rf"({_DATE})-", text) or re.match(rf"({_DATE})", text)
-        after = re.search(rf"-+({_DATE}|长期)", text)
-        start_m, end_m = before, after
-    boxes = _split_box(validity.box_xyxy, (0.0, 0.5, 1.0)) if validity.box_xyxy else [None, None]
-    out = []
-    for name, m, box in (("valid_date_start", start_m, boxes[0]), ("valid_date_end", end_m, boxes[1])):
-        value = "" if m is None else m.group(1).replace(".", "")
-        out.append(FieldReading(name, value, _part(validity, None if m is None else m.span(1)), box if value else None))
-    return out
-
-
-def _split_box(box: BoxXYXY, cuts: Sequence[float]) -> list[BoxXYXY | None]:
-    x0, y0, x1, y1 = box
-    w = x1 - x0
-    return [(x0 + a * w, y0, x0 + b * w, y1) for a, b in itertools.pairwise(cuts)]
 
 
 def _decode_positions(rec: RecLine, recognizer: TextRecognizer, masks: Sequence[np.ndarray]) -> str:

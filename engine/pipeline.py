@@ -17,7 +17,8 @@ from engine.card_reader import CardReader, CardReading
 from engine.config import EngineConfig
 from engine.decode import decode_image
 from engine.errors import CardNotFoundError
-from engine.fields import FieldReader, FieldReading
+from engine.field_text import FieldReading
+from engine.fields import FieldReader
 from engine.portrait import PortraitStage
 from engine.types import (
     EXTRA_FIELDS,
