@@ -5,9 +5,10 @@ same `Prediction`, so every engine is scored by the same code. Definitions:
 
 - *positive*: an image whose ground truth expects no error (a permit, front or back).
 - *field exact match*: per field name, over positives whose truth has the field and does not list it
-  in `occluded_fields` or `cut_fields`; the predicted text must equal the truth text (surrounding
-  spaces ignored). Occluded or cut fields are scored apart (`unreadable_fields`, for information),
-  never as failures of readable ones; glare fields count as readable.
+  in `occluded_fields`, `cut_fields` or `glare_fields`; the predicted text must equal the truth text
+  (surrounding spaces ignored). Occluded, cut or glared fields are scored apart (`unreadable_fields`,
+  for information), never as failures of readable ones: the generator's glare spots saturate the ink
+  away (characters are gone, not faint), so no reader can be expected to return them.
 - *all fields correct*: positives with the right side and every readable truth field exact.
 - *card found*: positives answered with a card (no error, no failure).
 - *negatives rejected* / *size errors*: images expecting `ID_CARD_NOT_FOUND` / `INVALID_IMAGE_SIZE`
@@ -65,8 +66,8 @@ class Truth:
 
     @property
     def unreadable_fields(self) -> frozenset[str]:
-        """Fields hidden by an occluder or cut off by the photo's edge."""
-        return self.occluded_fields | self.cut_fields
+        """Fields hidden by an occluder, washed out by glare or cut off by the photo's edge."""
+        return self.occluded_fields | self.cut_fields | self.glare_fields
 
     @property
     def readable_fields(self) -> dict[str, str]:
@@ -342,7 +343,7 @@ def _rows(scores: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Callable[[
         ("images", lambda s: str(s["images"])),
     ]
     rows += [(f"field `{n}`", rate("fields", n)) for n in field_names]
-    rows += [(f"occluded/cut `{n}` (info)", rate("unreadable_fields", n)) for n in occluded_names]
+    rows += [(f"occluded/cut/glare `{n}` (info)", rate("unreadable_fields", n)) for n in occluded_names]
     rows += [
         ("all fields correct", rate("all_fields_correct")),
         ("side accuracy", rate("side_accuracy")),
