@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine import geometry, layout
+from engine import geometry, layout, rules
 from engine.ocr.det import TextBox
 from engine.ocr.kit import OcrKit
 from engine.reading import CardLine, Row, crop_line, group_rows, label_part
@@ -44,8 +44,13 @@ def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:
         return None
     front = sum(any(label_part(t, lab.text) for t in texts) for lab in layout.FRONT_LABELS)
     back = sum(any(label_part(t, lab.text) for t in texts) for lab in layout.BACK_LABELS)
-    front += layout.ID_NUMBER_RE.search(joined) is not None
+    # Labels are printed pale; in a dim photo they fade first. The values that only this card carries
+    # are evidence too: an ID number that passes its check character counts as much as two labels.
+    id_number = layout.ID_NUMBER_RE.search(joined)
+    if id_number is not None:
+        front += 2 if rules.is_valid_id_number(id_number.group(0)) else 1
     back += layout.VALIDITY_RE.search(joined) is not None
+    back += layout.PASS_NUMBER_RE.search(joined) is not None
     if max(front, back) < _MIN_LABELS:
         return None
     return (Side.FRONT, front) if front > back else (Side.BACK, back)

@@ -61,6 +61,7 @@ FOREIGN_WORDS: tuple[str, ...] = (
 # Printed values that only this card carries: an HK/Macao/Taiwan ID number, a pass number.
 ID_NUMBER_RE = re.compile(r"8[123]0000\d{11}[\dX]")
 VALIDITY_RE = re.compile(r"20\d{2}\.?\d{2}\.?\d{2}-")
+PASS_NUMBER_RE = re.compile(r"(?<![\dA-Z])[HM]\d{8}(?!\d)")
 
 # Centres of the ID number's first and last digits, and its baseline row.
 ID_NUMBER_SPAN_MM = (30.3, 74.7)
