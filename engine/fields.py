@@ -191,7 +191,8 @@ class FieldReader:
         stop_labels: Sequence[str] = (),
         split_at_gap: bool = False,
     ) -> tuple[Decoded, int | None]:
-        prior_y = layout.mm_to_px(label.center_mm, card_wh)[1]
+        scale, offset = _row_y_map(rows, hits, card_wh)
+        prior_y = scale * layout.mm_to_px(label.center_mm, card_wh)[1] + offset
         value, label_glyphs, stop, row_index = self._value(
             rows,
             lines,
@@ -219,6 +220,14 @@ class FieldReader:
         out.append(FieldReading("name", name.text, name.confidences, name.box_xyxy))
 
         gender, _ = self._simple("gender", labels["gender"], hits, rows, lines, card_wh, self._g.gender, portrait_x)
+        if not gender.text and card_bgr is not None:
+            # One character alone on its row is the detector's weakest case: look where it must be.
+            scale, offset = _row_y_map(rows, hits, card_wh)
+            y = scale * layout.mm_to_px(labels["gender"].center_mm, card_wh)[1] + offset
+            x0 = layout.mm_to_px((labels["gender"].value_from_mm, 0), card_wh)[0]
+            half = 0.5 * 4.5 / layout.CARD_MM_WH[1] * card_wh[1]
+            probe = self._probe_line(card_bgr, (x0, y - half, x0 + 0.12 * card_wh[0], y + half), self._g.gender)
+            gender = probe or gender
         out.append(FieldReading("gender", gender.text[:1], gender.confidences[:1], gender.box_xyxy))
 
         birth, birth_row = self._simple("birth", labels["birth"], hits, rows, lines, card_wh, self._g.birth, portrait_x)
@@ -366,6 +375,35 @@ class FieldReader:
         out.append(FieldReading("eep_number", text, number.confidences, number.box_xyxy))
         out.append(self._issue_count(rows, lines, hits, labels["issue_count"], pass_row, card_wh))
         return out
+
+
+_BIRTH_ROW_RE = re.compile(r"\d{4}年")
+
+
+def _row_y_map(rows: Sequence[Row], hits: dict[str, LabelHit | None], card_wh: tuple[int, int]) -> tuple[float, float]:
+    """Where the printed rows really are, as `observed y = scale * template y + offset`.
+
+    With the card's outline a little off (a blurred top edge, say), rows drift from their template
+    positions; the labels that were read, the ID number's row and the birth row tell by how much, so
+    a field whose label is unreadable is still looked for on the right row.
+    """
+    pairs: list[tuple[float, float]] = []
+    for label in layout.ALL_LABELS:
+        hit = hits.get(label.text)
+        if hit is not None and label.field != "issue_count":
+            pairs.append((layout.mm_to_px(label.center_mm, card_wh)[1], rows[hit.row].y_center))
+    for row in rows:
+        if layout.ID_NUMBER_RE.search(row.text):
+            pairs.append((layout.mm_to_px((0.0, layout.ID_NUMBER_Y_MM), card_wh)[1], row.y_center))
+        elif _BIRTH_ROW_RE.search(row.text) and hits.get("出生") is None:
+            pairs.append((layout.mm_to_px((0.0, 22.8), card_wh)[1], row.y_center))
+    template = np.array([p[0] for p in pairs])
+    if len(pairs) < 2 or np.ptp(template) < 0.2 * card_wh[1]:
+        return 1.0, 0.0
+    scale, offset = np.polyfit(template, np.array([p[1] for p in pairs]), 1)
+    if not 0.75 <= scale <= 1.33:
+        return 1.0, 0.0
+    return float(scale), float(offset)
 
 
 def _split_at_gap(glyphs: list[Glyph]) -> tuple[list[Glyph], list[Glyph]]:
