@@ -201,8 +201,9 @@ def _plausible_birth(d: date | None, today: date) -> bool:
 def check_front(fields: Mapping[str, str], today: date) -> dict[str, int]:
     """Logic flag (0 fine, 1 breaks a rule or is empty) for every front field name.
 
-    A missing key counts as an empty field. A conflict between two fields (ID birth date vs the
-    printed birth date, ID parity vs gender) flags both, since either may be the misreading.
+    A missing key counts as an empty field. A conflict between a number that passes its check
+    character and a printed field (birth date, gender) flags the printed field: the check character
+    vouches for the number.
     """
     text = {name: fields.get(name, "") for name in FRONT_FIELDS}
     flags = dict.fromkeys(FRONT_FIELDS, 0)
@@ -245,13 +246,12 @@ def check_front(fields: Mapping[str, str], today: date) -> dict[str, int]:
             "birth_month": printed.month != id_birth.month,
             "birth_day": printed.day != id_birth.day,
         }
+        # The number has passed its check character here, so the printed field is what disagrees.
         for name, bad in mismatched.items():
             if bad:
                 flags[name] = 1
-                flags["idcard_number"] = 1
     if text["gender"] in ("男", "女") and id_gender(id_number) != text["gender"]:
         flags["gender"] = 1
-        flags["idcard_number"] = 1
     return flags
 
 
@@ -284,7 +284,8 @@ def check_back(fields: Mapping[str, str], today: date) -> dict[str, int]:
         and not (flags["valid_date_start"] or flags["valid_date_end"])
         and not validity_end_matches(start, end)
     ):
-        flags["valid_date_start"] = flags["valid_date_end"] = 1
+        # The end is defined by the start (start + 5 years), so the end is what disagrees.
+        flags["valid_date_end"] = 1
     return flags
 
 

@@ -242,10 +242,11 @@ def flagged(flags: dict[str, int]) -> set[str]:
         ({"name": ""}, {"name"}),
         ({"name": "林美玲A"}, {"name"}),
         ({"gender": "M"}, {"gender"}),  # a bad gender cannot be cross-checked
-        ({"gender": "男"}, {"gender", "idcard_number"}),  # parity says female
-        ({"birth_year": "1998"}, {"birth_year", "idcard_number"}),
-        ({"birth_month": "7"}, {"birth_month", "idcard_number"}),
-        ({"birth_day": "20"}, {"birth_day", "idcard_number"}),
+        # the number passes its check character, so the printed field is the one flagged
+        ({"gender": "男"}, {"gender"}),  # parity says female
+        ({"birth_year": "1998"}, {"birth_year"}),
+        ({"birth_month": "7"}, {"birth_month"}),
+        ({"birth_day": "20"}, {"birth_day"}),
         ({"birth_month": "13"}, {"birth_month"}),
         ({"birth_day": "0"}, {"birth_day"}),
         ({"birth_day": "31", "birth_month": "2"}, {"birth_year", "birth_month", "birth_day"}),
@@ -299,8 +300,9 @@ GOOD_BACK: dict[str, str] = {
         ({}, set()),
         ({"issued_by": ""}, {"issued_by"}),
         ({"issued_by": "深圳市公安局福田"}, {"issued_by"}),
-        ({"valid_date_end": "20290301"}, {"valid_date_start", "valid_date_end"}),
-        ({"valid_date_end": "20240302"}, {"valid_date_start", "valid_date_end"}),
+        # the end is defined by the start: a mismatch flags the end
+        ({"valid_date_end": "20290301"}, {"valid_date_end"}),
+        ({"valid_date_end": "20240302"}, {"valid_date_end"}),
         ({"valid_date_end": "长期"}, {"valid_date_end"}),
         ({"valid_date_end": "2024031"}, {"valid_date_end"}),
         ({"valid_date_start": "20180831", "valid_date_end": "20230831"}, {"valid_date_start", "valid_date_end"}),
