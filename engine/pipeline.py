@@ -40,6 +40,8 @@ _MAX_QUADS_TRIED = 3
 _WELL_READ = 5
 # Corners further apart than this share of the diagonal: outline and labels disagree.
 _LABELS_DISAGREE = 0.06
+# 1.2 mm over the card's 101 mm diagonal.
+_ROUNDED_CORNER_SHARE = 0.012
 # A corner this close to the photo's edge may be where the photo cut the card, not the card's corner.
 _EDGE_MARGIN_PX = 3.0
 
@@ -84,8 +86,15 @@ class CardPipeline:
         fields = self._score_fields(reading, readings)
         size_wh = (img.shape[1], img.shape[0])
         card_quad = self._card_quad(reading, size_wh)
+        # The card's corners are rounded (r = 3 mm): its square corner may stick ~1.2 mm out of a
+        # photo that holds the whole card.
+        corner_tolerance = _ROUNDED_CORNER_SHARE * float(np.hypot(*np.subtract(card_quad[2], card_quad[0])))
         completeness = scoring.card_completeness(
-            card_quad, size_wh, [f.quad_xy for f in fields if f.text], any(not f.text for f in fields)
+            card_quad,
+            size_wh,
+            [f.quad_xy for f in fields if f.text],
+            any(not f.text for f in fields),
+            corner_tolerance_px=max(2.0, corner_tolerance),
         )
         face_missing = reading.side == Side.FRONT and (portrait is None or not portrait.face_found)
         # 1001/1002 keeps the vendor's meaning: it judges the vendor's fields, not our additions.

@@ -234,14 +234,16 @@ def card_completeness(
     field_quads_xy: Sequence[QuadXY],
     any_field_missing: bool,
     margin_px: float = 2.0,
+    corner_tolerance_px: float = 2.0,
 ) -> int:
     """The vendor's completeness from what was read: 0 the card is whole in the photo; 1 the card is cut
     but every field was read clear of the photo's edge; 2 a field is missing or runs into the edge.
 
     A text line cut by the photo's edge is detected only up to that edge, so "touching the edge" is the
-    visible sign that content lies outside.
+    visible sign that content lies outside. `corner_tolerance_px` lets the square corner of a card
+    whose rounded corner just touches the photo's edge lie that far outside.
     """
-    if all(_inside(p, image_size_wh, margin_px) for p in card_quad_xy):
+    if all(_inside(p, image_size_wh, corner_tolerance_px) for p in card_quad_xy):
         return 0
     w, h = image_size_wh
     for quad in field_quads_xy:
