@@ -20,6 +20,7 @@ from engine.types import Side
 
 DIGITS = "0123456789"
 _ADDRESS_MAX_LINES = 3
+_MERGED_CANDIDATES = 3
 _STEP_MARGIN = 3  # recogniser time steps (a CJK character spans about six)
 # GB 11643 as printed on this permit: 8, region 1/2/3, 0000, birth date and sequence, check character.
 _ID_POSITIONS: tuple[str, ...] = ("8", "123", "0", "0", "0", "0") + (DIGITS,) * 11 + (DIGITS + "X",)
@@ -245,7 +246,12 @@ class FieldReader:
         number, _ = self._simple(
             "idcard_number", labels["idcard_number"], hits, rows, lines, card_wh, self._g.id_number, float(card_wh[0])
         )
-        out.append(self._id_number(number))
+        reading = self._id_number(number)
+        if not rules.is_valid_id_number(reading.text) and card_bgr is not None and number.box_xyxy is not None:
+            # Split across two detections, a character can fall between them: read the span whole.
+            again = self._id_number_from_crop(card_bgr, number)
+            reading = again if again is not None else reading
+        out.append(reading)
         return out
 
     def _address(
@@ -331,6 +337,21 @@ class FieldReader:
         digits = re.findall(r"\d{2}", count.text)
         return FieldReading("issue_count", digits[-1] if digits else count.text, count.confidences, count.box_xyxy)
 
+    def _id_number_from_crop(self, card_bgr: np.ndarray, decoded: Decoded) -> FieldReading | None:
+        assert decoded.box_xyxy is not None
+        x0, y0, x1, y1 = decoded.box_xyxy
+        pad_x, pad_y = 0.4 * (y1 - y0), 0.15 * (y1 - y0)
+        h, w = card_bgr.shape[:2]
+        crop = card_bgr[
+            max(0, round(y0 - pad_y)) : min(h, round(y1 + pad_y)), max(0, round(x0 - pad_x)) : min(w, round(x1 + pad_x))
+        ]
+        if crop.size == 0:
+            return None
+        rec = self._rec.redecode(self._rec([crop])[0], self._g.id_number)
+        whole = Decoded(rec.text, rec.char_confidences, decoded.box_xyxy, (rec,))
+        reading = self._id_number(whole)
+        return reading if rules.is_valid_id_number(reading.text) else None
+
     def _id_number(self, decoded: Decoded) -> FieldReading:
         """Read with the number's positional grammar (8, region digit, 0000, then digits and a check
         character), then repaired with the recogniser's runner-ups if the check character disagrees."""
@@ -341,6 +362,8 @@ class FieldReader:
                 text = _decode_positions(rec, self._rec, self._g.id_positions)
             if not rules.is_valid_id_number(text):
                 text = _repair_with_alternatives(rec, text, self._rec, self._g.id_number, rules.is_valid_id_number)
+            if len(text) == 17:
+                text = _restore_merged_repeat(rec, text, self._g.id_number) or text
         if len(text) == 17 and rules.is_valid_id_number("8" + text):
             text = "8" + text  # the leading 8 lost at the crop's edge; the check character confirms it
         return FieldReading("idcard_number", text, decoded.confidences, decoded.box_xyxy)
@@ -425,6 +448,31 @@ def _decode_positions(rec: RecLine, recognizer: TextRecognizer, masks: Sequence[
         idx = int(np.argmax(np.where(mask, rec.probs[step], -1.0)))
         chars.append(recognizer.alphabet.characters[idx])
     return "".join(chars)
+
+
+def _restore_merged_repeat(rec: RecLine, text: str, mask: np.ndarray) -> str | None:
+    """Blur can merge two equal neighbours ("00" into one long "0"): CTC then emits one character.
+
+    Such a character holds the arg-max for about twice as many time steps as the others. The widest
+    runs are doubled in turn; a candidate is kept only when the check character confirms it.
+    """
+    if len(rec.char_steps) != len(text):
+        return None
+    best = np.where(mask[None, :], rec.probs[: rec.steps_used], -1.0).argmax(axis=1)
+    widths = []
+    for step in rec.char_steps:
+        end = step
+        while end + 1 < len(best) and best[end + 1] == best[step]:
+            end += 1
+        widths.append(end - step + 1)
+    typical = float(np.median(widths))
+    for i in sorted(range(len(text)), key=lambda k: -widths[k])[:_MERGED_CANDIDATES]:
+        if widths[i] < 1.6 * typical:
+            break
+        candidate = text[: i + 1] + text[i:]
+        if rules.is_valid_id_number(candidate):
+            return candidate
+    return None
 
 
 def _repair_with_alternatives(
