@@ -7,14 +7,17 @@ PY=${PYTHON:-python3}
 need_fonts=0
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_fonts=1
 fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei" || need_fonts=1
+fc-list 2>/dev/null | grep -qi "AR PL UKai" || need_fonts=1
+fc-list 2>/dev/null | grep -qi "DejaVu Sans Mono" || need_fonts=1
 if [ "$need_fonts" = 1 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing CJK fonts (Debian packages)"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      fontconfig fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming >/dev/null
+      fontconfig fonts-dejavu-core fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai \
+      fonts-arphic-uming >/dev/null
   else
-    echo "setup: CJK fonts missing; install fonts-noto-cjk fonts-wqy-zenhei (needs root)" >&2
+    echo "setup: fonts missing; install fonts-dejavu-core fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming (needs root)" >&2
   fi
 fi
 
