@@ -101,7 +101,7 @@ def test_occluded_fields_reported_apart_and_not_counted_as_failures() -> None:
     s = score([(cut, pred(dict(FRONT, name="", gender=""), completeness=2))])
     assert rate(s["unreadable_fields"]["name"]) == (0, 1) and "name" not in s["fields"]
     assert rate(s["all_fields_correct"]) == (1, 1)
-    assert "| occluded/cut `name` (info) | 0.0% (0/1) |" in markdown_table({"e": s})
+    assert "| occluded/cut/glare `name` (info) | 0.0% (0/1) |" in markdown_table({"e": s})
 
 
 @pytest.mark.parametrize(
@@ -226,3 +226,11 @@ def test_markdown_has_engines_as_columns() -> None:
     assert "logic field precision | n/a | n/a" in table
     report = markdown_report({"hmt": a, "baseline": b})
     assert "tier `clean`" in report
+
+
+def test_glared_fields_are_scored_apart_like_occluded_ones() -> None:
+    t = truth(glare_fields=["idcard_number"])
+    s = score([(t, pred(dict(FRONT, idcard_number="8100001997060")))])
+    assert "idcard_number" not in s["fields"]
+    assert rate(s["unreadable_fields"]["idcard_number"]) == (0, 1)
+    assert rate(s["fields"]["name"]) == (1, 1)
