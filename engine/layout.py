@@ -71,9 +71,6 @@ ID_NUMBER_Y_MM = 47.0
 VALUE_COLUMN_MM = 15.0
 ADDRESS_RIGHT_MM = 54.5
 PORTRAIT_MM_XYXY = (52.0, 4.0, 83.0, 41.0)
-# Content that must lie inside the photo for completeness 1 (rather than 2): labels and values.
-FRONT_CONTENT_MM_XYXY = (5.0, 7.0, 82.0, 50.0)
-BACK_CONTENT_MM_XYXY = (11.0, 34.0, 80.0, 53.0)
 
 
 def mm_to_px(point_mm: tuple[float, float], card_size_wh: tuple[int, int]) -> tuple[float, float]:

@@ -15,8 +15,8 @@ occlusion blob over a character or more scores below the threshold.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -212,22 +212,6 @@ def _inside(point: tuple[float, float], size_wh: tuple[int, int], tolerance_px: 
     return -tolerance_px <= x <= w - 1 + tolerance_px and -tolerance_px <= y <= h - 1 + tolerance_px
 
 
-def completeness_from_quad(
-    card_quad_xy: QuadXY,
-    image_size_wh: tuple[int, int],
-    content_quads_xy: Sequence[QuadXY],
-    tolerance_px: float = 2.0,
-) -> int:
-    """0: the whole card is in the image; 1: corners cut but every key content quad is inside;
-    2: some key content is outside. Quads in original image pixels, within `tolerance_px` of the edge.
-    """
-    if all(_inside(p, image_size_wh, tolerance_px) for p in card_quad_xy):
-        return 0
-    if all(_inside(p, image_size_wh, tolerance_px) for quad in content_quads_xy for p in quad):
-        return 1
-    return 2
-
-
 def card_completeness(
     card_quad_xy: QuadXY,
     image_size_wh: tuple[int, int],
@@ -251,11 +235,6 @@ def card_completeness(
             if x < margin_px or y < margin_px or x > w - 1 - margin_px or y > h - 1 - margin_px:
                 return 2
     return 2 if any_field_missing else 1
-
-
-def with_logic_flags(fields: Sequence[FieldResult], flags: Mapping[str, int]) -> tuple[FieldResult, ...]:
-    """Fields with `logic` set from a `engine.rules.check_*` report (names absent keep their flag)."""
-    return tuple(replace(f, logic=flags[f.name]) if f.name in flags else f for f in fields)
 
 
 def result_code(

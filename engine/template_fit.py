@@ -49,8 +49,8 @@ def fit_template(src: np.ndarray, dst: np.ndarray, reproj_px: float) -> np.ndarr
     similarity = None if matrix is None else np.vstack([matrix, [0.0, 0.0, 1.0]]).astype(np.float64)
     if len(src) < _MIN_FOR_HOMOGRAPHY:
         return similarity
-    h_mat, _ = cv2.findHomography(src, dst, cv2.RANSAC, reproj_px)
-    if h_mat is None or not _plausible(np.asarray(h_mat, dtype=np.float64)):
+    h_mat = geometry.fit_homography(src, dst, reproj_px)
+    if h_mat is None or not _plausible(h_mat):
         return similarity
     if similarity is None or _residual(h_mat, src, dst) < 0.5 * _residual(similarity, src, dst):
         return np.asarray(h_mat, dtype=np.float64)

@@ -9,14 +9,13 @@ import pytest
 from engine.scoring import (
     CLEAN_CUES,
     QualityCues,
-    completeness_from_quad,
+    card_completeness,
     crop_quality_cues,
     field_quality,
     paper_color_bgr,
     quality_from_cues,
     result_code,
     round_quality,
-    with_logic_flags,
 )
 from engine.types import (
     QUALITY_THRESHOLD_DEFAULT,
@@ -196,12 +195,12 @@ CONTENT = [quad(100, 100, 400, 140), quad(100, 300, 700, 340)]
         (quad(-30, 50, 750, 500), [], 1),
     ],
 )
-def test_completeness_from_quad(card: QuadXY, content: list[QuadXY], expected: int) -> None:
-    assert completeness_from_quad(card, (800, 600), content) == expected
+def test_card_completeness(card: QuadXY, content: list[QuadXY], expected: int) -> None:
+    assert card_completeness(card, (800, 600), content, any_field_missing=False) == expected
 
 
 def test_completeness_tolerance_is_configurable() -> None:
-    assert completeness_from_quad(quad(-2, 0, 700, 500), (800, 600), CONTENT, tolerance_px=0.0) == 1
+    assert card_completeness(quad(-2, 0, 700, 500), (800, 600), CONTENT, False, corner_tolerance_px=0.0) == 1
 
 
 def fr(name: str, text: str = "x", quality: float = 0.9, logic: int = 0) -> FieldResult:
@@ -249,13 +248,6 @@ def test_result_code(
     fields: list[FieldResult], completeness: int, face_missing: bool, options: RecognizeOptions, expected: ResultCode
 ) -> None:
     assert result_code(fields, completeness, face_missing, options) is expected
-
-
-def test_with_logic_flags() -> None:
-    fields = (fr("name"), fr("gender"), fr("address", logic=1))
-    out = with_logic_flags(fields, {"name": 1, "gender": 0})
-    assert [f.logic for f in out] == [1, 0, 1]
-    assert out[0].text == "x" and out[0].quality == 0.9
 
 
 def test_glare_over_most_of_a_short_field_needs_the_card_paper_colour() -> None:
