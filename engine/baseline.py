@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import cv2
 import numpy as np
 
+from engine import rules
 from engine.config import EngineConfig
 from engine.errors import CardNotFoundError, ImageSizeError, UnsupportedImageError
 from engine.types import (
@@ -130,16 +131,13 @@ _COUNT_RE = re.compile(r"\d{1,2}")
 _GENDER_RE = re.compile(r"[男女]")
 
 _PERMIT_REGIONS = frozenset({"810000", "820000", "830000"})
-_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 
 
 def id_checksum_ok(number: str) -> bool:
-    """GB 11643 check character: weights 2^(17-i) mod 11, c = (12 - sum mod 11) mod 11, 10 -> X."""
-    if len(number) != 18 or not number[:17].isdigit():
+    """Only the GB 11643 check character (the baseline judges nothing else about the number)."""
+    if len(number) != 18 or not number[:17].isdigit() or not number[:17].isascii():
         return False
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
-    check = (12 - total % 11) % 11
-    return number[17] == ("X" if check == 10 else str(check))
+    return number[17] == rules.id_check_char(number[:17])
 
 
 def normalize_text(text: str) -> str:

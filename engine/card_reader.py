@@ -6,6 +6,7 @@ orchestrator can try the next candidate quad (another card, a page of text, a wr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -133,8 +134,6 @@ class _Clock:
     """Adds elapsed milliseconds per stage name into a shared dict (a stage may run several times)."""
 
     def __init__(self, timings: dict[str, float]) -> None:
-        import time
-
         self._now = time.perf_counter
         self._timings = timings
         self._last = self._now()
