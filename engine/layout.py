@@ -66,6 +66,12 @@ PASS_NUMBER_RE = re.compile(r"(?<![\dA-Z])[HM]\d{8}(?!\d)")
 # Centres of the ID number's first and last digits, and its baseline row.
 ID_NUMBER_SPAN_MM = (30.3, 74.7)
 ID_NUMBER_Y_MM = 47.0
+# The title lines on the back are letter-spaced between fixed ends: (text, first and last character
+# centres, row centre).
+TITLE_SPANS_MM: tuple[tuple[str, float, float, float], ...] = (
+    ("中华人民共和国", 32.1, 69.7, 10.0),
+    ("港澳台居民居住证", 29.5, 76.9, 20.0),
+)
 
 # The value column starts right of the labels; the address wraps before the portrait.
 VALUE_COLUMN_MM = 15.0

@@ -10,9 +10,9 @@ from datetime import date
 
 import numpy as np
 
-from engine import geometry, layout, rules, scoring, template_fit
+from engine import edge_snap, geometry, layout, rules, scoring, template_fit
 from engine.anchor_locate import AnchorLocator
-from engine.card_locate import CardLocator
+from engine.card_locate import CardLocator, QuadCandidate
 from engine.card_reader import CardReader, CardReading
 from engine.config import EngineConfig
 from engine.decode import decode_image
@@ -40,6 +40,16 @@ _MAX_QUADS_TRIED = 3
 _WELL_READ = 5
 # Corners further apart than this share of the diagonal: outline and labels disagree.
 _LABELS_DISAGREE = 0.06
+# Anchors read (labels, the ends of the ID number or titles) needed to judge an outline by them.
+_MIN_ANCHORS = 3
+# Median anchor offset, as a share of the diagonal, within the printing's own jitter (~1 mm).
+_ANCHORS_AGREE = 0.012
+# Another outline is taken when it puts the anchors this close, and clearly closer than the one read.
+_ANCHORS_CLOSE = 0.02
+# How much further from the anchors than the fitted outline an edge-snapped one may put them.
+_ANCHORS_SLACK = 0.01
+# A replaced outline is judged again by the anchors it let us read; twice is enough in practice.
+_AGREEMENT_ROUNDS = 2
 # 1.2 mm over the card's 101 mm diagonal.
 _ROUNDED_CORNER_SHARE = 0.012
 # A corner this close to the photo's edge may be where the photo cut the card, not the card's corner.
@@ -116,14 +126,16 @@ class CardPipeline:
         """The best reading over the outlines the geometric cue offers, checked against the labels;
         the text-anchored cue when no outline reads well."""
         start = time.perf_counter()
-        candidates = [c for c in self.stages.locator(img) if c.score >= self.stages.locator.min_score]
+        locator = self.stages.locator
+        outlines = locator.all_candidates(img)
+        candidates = [c for c in outlines if c.score >= locator.min_score][: locator.max_candidates]
         timings["locate"] = (time.perf_counter() - start) * 1000.0
         best: CardReading | None = None
         for candidate in candidates[:_MAX_QUADS_TRIED]:
             reading = self.stages.reader(img, candidate.quad_xy, timings)
             if reading is None:
                 continue
-            reading = self._agree_with_labels(img, reading, timings)
+            reading = self._agree_with_labels(img, reading, outlines, timings)
             best = _better(best, reading)
             if best.labels_found >= _WELL_READ:
                 return best
@@ -135,25 +147,61 @@ class CardPipeline:
         timings["anchor_locate"] = (time.perf_counter() - start) * 1000.0
         if quad is None:
             return best
-        for attempt in (self.stages.locator.refine_quad(img, quad), quad):
+        for attempt in (locator.refine_quad(img, quad), quad):
             reading = self.stages.reader(img, attempt, timings)
             if reading is not None:
-                return _better(best, self._agree_with_labels(img, reading, timings))
+                return _better(best, self._agree_with_labels(img, reading, outlines, timings))
         return best
 
-    def _agree_with_labels(self, img: np.ndarray, reading: CardReading, timings: dict[str, float]) -> CardReading:
-        """An outline the printed labels disagree with (a photo frame, a part of the card) is replaced by
-        the outline the labels imply, snapped to the card's edges, when that reads at least as well."""
-        fitted = template_fit.fitted_card_quad(
-            reading.rows, reading.side, self.stages.reader.card_size_wh, reading.card_to_image
-        )
+    def _agree_with_labels(
+        self, img: np.ndarray, reading: CardReading, outlines: Sequence[QuadCandidate], timings: dict[str, float]
+    ) -> CardReading:
+        """An outline the printed anchors disagree with (a photo frame, a part of the card, a shadow) is
+        replaced by another outline found in the photo that puts them where they were read, or else by
+        the outline they imply, snapped to the card's edges. The new reading, with more anchors read, is
+        checked once more."""
+        for _ in range(_AGREEMENT_ROUNDS):
+            replaced = self._replace_outline(img, reading, outlines, timings)
+            if replaced is None:
+                break
+            reading = replaced
+        return reading
+
+    def _replace_outline(
+        self, img: np.ndarray, reading: CardReading, outlines: Sequence[QuadCandidate], timings: dict[str, float]
+    ) -> CardReading | None:
+        card_wh = self.stages.reader.card_size_wh
+        template, seen = template_fit.anchors_in_image(reading.rows, reading.side, card_wh, reading.card_to_image)
+        if len(template) < _MIN_ANCHORS or len({round(y) for y in template[:, 1]}) < 2:
+            return None
+        own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
+        if own <= _ANCHORS_AGREE:
+            return None
+        residuals = [template_fit.template_residual(c.quad_xy, template, seen, card_wh) for c in outlines]
+        if residuals:
+            k = int(np.argmin(residuals))
+            if residuals[k] <= min(_ANCHORS_CLOSE, 0.6 * own):
+                again = self.stages.reader(img, outlines[k].quad_xy, timings)
+                if again is not None and again.labels_found >= reading.labels_found - 1:
+                    return again
+        fitted = template_fit.fitted_card_quad(reading.rows, reading.side, card_wh, reading.card_to_image)
         if fitted is None or geometry.corner_error_ratio(reading.quad_xy, fitted) <= _LABELS_DISAGREE:
-            return reading
-        refined = self.stages.locator.refine_quad(img, fitted)
-        if geometry.corner_error_ratio(refined, fitted) > _LABELS_DISAGREE:
-            refined = fitted
-        again = self.stages.reader(img, refined, timings)
-        return again if again is not None and again.labels_found >= reading.labels_found else reading
+            return None
+        again = self.stages.reader(img, self._snap(img, fitted, template, seen), timings)
+        return again if again is not None and again.labels_found >= reading.labels_found else None
+
+    def _snap(self, img: np.ndarray, fitted: QuadXY, template: np.ndarray, seen: np.ndarray) -> QuadXY:
+        """The fitted outline moved onto the card's edges, by the whole-side search or else by the
+        geometric cue's refinement, unless that moves the anchors away from where they were read."""
+        card_wh = self.stages.reader.card_size_wh
+        limit = template_fit.template_residual(fitted, template, seen, card_wh) + _ANCHORS_SLACK
+        snapped = edge_snap.snap_to_edges(img, fitted)
+        options = [snapped.quad_xy] if snapped.sides_snapped >= 3 else []
+        options.append(self.stages.locator.refine_quad(img, fitted))
+        for quad in options:
+            if template_fit.template_residual(quad, template, seen, card_wh) <= limit:
+                return quad
+        return fitted
 
     # -- fields and scores --------------------------------------------------------------------
     def _to_image_quad(self, reading: CardReading, box_xyxy: tuple[float, float, float, float] | None) -> QuadXY:

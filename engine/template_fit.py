@@ -4,6 +4,7 @@ card is cut off there, so the true corner lies outside the photo)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import cv2
@@ -18,9 +19,10 @@ _MIN_LABELS = 3
 _MIN_FOR_HOMOGRAPHY = 6
 
 
-def label_pairs(
-    rows: Sequence[Row], side: Side, card_wh: tuple[int, int]
-) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+Pair = tuple[tuple[float, float], tuple[float, float]]
+
+
+def label_pairs(rows: Sequence[Row], side: Side, card_wh: tuple[int, int]) -> list[Pair]:
     """(template position, observed position) in card pixels for every label read on this side."""
     labels = layout.FRONT_LABELS if side == Side.FRONT else layout.BACK_LABELS
     pairs = []
@@ -36,6 +38,52 @@ def label_pairs(
         observed = (float(np.mean([g.x for g in glyphs])), rows[hit.row].y_center)
         pairs.append((layout.mm_to_px(label.center_mm, card_wh), observed))
     return pairs
+
+
+def anchor_pairs(rows: Sequence[Row], side: Side, card_wh: tuple[int, int]) -> list[Pair]:
+    """The labels, plus the first and last characters of the lines printed between fixed ends (the ID
+    number, the titles): those reach the card's right half, where no label is."""
+    pairs = label_pairs(rows, side, card_wh)
+    if side == Side.FRONT:
+        spans = [(layout.ID_NUMBER_RE, *layout.ID_NUMBER_SPAN_MM, layout.ID_NUMBER_Y_MM)]
+    else:
+        spans = [(re.compile(re.escape(text)), x0, x1, y) for text, x0, x1, y in layout.TITLE_SPANS_MM]
+    for pattern, first_mm, last_mm, y_mm in spans:
+        for row in rows:
+            found = pattern.search(row.text)
+            if found is None:
+                continue
+            for idx, x_mm in ((found.start(), first_mm), (found.end() - 1, last_mm)):
+                pairs.append((layout.mm_to_px((x_mm, y_mm), card_wh), (row.glyphs[idx].x, row.y_center)))
+            break
+    return pairs
+
+
+def anchors_in_image(
+    rows: Sequence[Row], side: Side, card_wh: tuple[int, int], card_to_image: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(template points in card px, where they were read in the photo), as (n, 2) arrays."""
+    pairs = anchor_pairs(rows, side, card_wh)
+    template = np.array([p[0] for p in pairs], dtype=np.float64).reshape(-1, 2)
+    observed = np.array([p[1] for p in pairs], dtype=np.float64).reshape(-1, 2)
+    return template, geometry.map_points(card_to_image, observed) if len(observed) else observed
+
+
+def template_residual(
+    quad_xy: QuadXY, template: np.ndarray, image_pts: np.ndarray, card_wh: tuple[int, int]
+) -> float:
+    """How far an outline puts the anchors from where they were read: the median distance over the
+    outline's diagonal, for the better of its two upright readings (the side may be upside down)."""
+    if len(template) == 0:
+        return float("inf")
+    best = float("inf")
+    for turn in (0, 2):
+        quad = geometry.rotate_quad_order(quad_xy, turn)
+        card_to_image = np.linalg.inv(geometry.warp_matrix(quad, card_wh))
+        dist = np.linalg.norm(geometry.map_points(card_to_image, template) - image_pts, axis=1)
+        diag = float(np.linalg.norm(np.subtract(quad[2], quad[0])))
+        best = min(best, float(np.median(dist)) / max(diag, 1e-6))
+    return best
 
 
 def fit_template(src: np.ndarray, dst: np.ndarray, reproj_px: float) -> np.ndarray | None:
@@ -74,8 +122,8 @@ def _plausible(h_mat: np.ndarray) -> bool:
 def fitted_card_quad(
     rows: Sequence[Row], side: Side, card_wh: tuple[int, int], card_to_image: np.ndarray
 ) -> QuadXY | None:
-    """The card outline implied by the labels, in image pixels; None with fewer than three labels."""
-    pairs = label_pairs(rows, side, card_wh)
+    """The card outline implied by the anchors, in image pixels; None with fewer than three."""
+    pairs = anchor_pairs(rows, side, card_wh)
     if len(pairs) < _MIN_LABELS:
         return None
     src = np.array([p[0] for p in pairs], dtype=np.float32)
