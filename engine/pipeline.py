@@ -42,8 +42,8 @@ _WELL_READ = 5
 _LABELS_DISAGREE = 0.06
 # Anchors read (labels, the ends of the ID number or titles) needed to judge an outline by them.
 _MIN_ANCHORS = 3
-# Median anchor offset, as a share of the diagonal, within the printing's own jitter (~1 mm).
-_ANCHORS_AGREE = 0.012
+# Mean anchor offset, as a share of the diagonal, within the printing's own jitter (~1 mm).
+_ANCHORS_AGREE = 0.014
 # Another outline is taken when it puts the anchors this close, and clearly closer than the one read.
 _ANCHORS_CLOSE = 0.02
 # How much further from the anchors than the fitted outline an edge-snapped one may put them.

@@ -17,6 +17,8 @@ from engine.types import QuadXY, Side
 _MIN_LABELS = 3
 # Six points (labels down the left, the ID number's ends at the bottom right) fix a homography well.
 _MIN_FOR_HOMOGRAPHY = 6
+# An anchor further off than this share of the diagonal counts as this far (a misread label).
+_RESIDUAL_CLIP = 0.05
 
 
 Pair = tuple[tuple[float, float], tuple[float, float]]
@@ -72,8 +74,12 @@ def anchors_in_image(
 def template_residual(
     quad_xy: QuadXY, template: np.ndarray, image_pts: np.ndarray, card_wh: tuple[int, int]
 ) -> float:
-    """How far an outline puts the anchors from where they were read: the median distance over the
-    outline's diagonal, for the better of its two upright readings (the side may be upside down)."""
+    """How far an outline puts the anchors from where they were read: the mean distance over the
+    outline's diagonal, for the better of its two upright readings (the side may be upside down).
+
+    The mean, not the median: most anchors sit on the card's left, and only the few on the right (the
+    ID number's or the titles' ends) see a stretch there. Each distance is clipped so that one misread
+    anchor cannot outvote the rest."""
     if len(template) == 0:
         return float("inf")
     best = float("inf")
@@ -82,7 +88,8 @@ def template_residual(
         card_to_image = np.linalg.inv(geometry.warp_matrix(quad, card_wh))
         dist = np.linalg.norm(geometry.map_points(card_to_image, template) - image_pts, axis=1)
         diag = float(np.linalg.norm(np.subtract(quad[2], quad[0])))
-        best = min(best, float(np.median(dist)) / max(diag, 1e-6))
+        share = dist / max(diag, 1e-6)
+        best = min(best, float(np.mean(np.minimum(share, _RESIDUAL_CLIP))))
     return best
 
 
