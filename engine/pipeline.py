@@ -172,7 +172,9 @@ class CardPipeline:
     ) -> CardReading | None:
         card_wh = self.stages.reader.card_size_wh
         template, seen = template_fit.anchors_in_image(reading.rows, reading.side, card_wh, reading.card_to_image)
-        if len(template) < _MIN_ANCHORS or len({round(y) for y in template[:, 1]}) < 2:
+        # Two anchors (the ID number's ends, say) fix position, size and turn: enough to pick among the
+        # outlines found in the photo, not to draw one from them alone.
+        if len(template) < 2:
             return None
         own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
         if own <= _ANCHORS_AGREE:
@@ -184,6 +186,8 @@ class CardPipeline:
                 again = self.stages.reader(img, outlines[k].quad_xy, timings)
                 if again is not None and again.labels_found >= reading.labels_found - 1:
                     return again
+        if len(template) < _MIN_ANCHORS or len({round(y) for y in template[:, 1]}) < 2:
+            return None
         fitted = template_fit.fitted_card_quad(reading.rows, reading.side, card_wh, reading.card_to_image)
         if fitted is None or geometry.corner_error_ratio(reading.quad_xy, fitted) <= _LABELS_DISAGREE:
             return None
