@@ -23,7 +23,7 @@ _CHANNEL_WEIGHTS = np.array([1.0, 2.0, 2.0], dtype=np.float32)
 # Share of a side's length along which its step must hold.
 _HOLDS = 0.85
 # Weakest steady step (levels per pixel, after smoothing) taken as an edge.
-_MIN_STEP = 1.2
+_MIN_STEP = 0.5
 # A side needs this share of its samples inside the photo to be searched.
 _MIN_VISIBLE = 0.3
 
