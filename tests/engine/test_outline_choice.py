@@ -1,0 +1,49 @@
+"""The outline that reads the card is checked against where the printed anchors were read: a wrong
+outline that happens to hold all the text (a frame around the card) loses to the card's own."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from benchmarks.synth import generate_sample
+from engine import geometry
+from engine.card_locate import CardLocator, QuadCandidate
+from engine.pipeline import CardPipeline
+from engine.types import QuadXY, RecognizeOptions
+
+SEEDS = (72_000, 72_001, 72_002, 72_003)
+
+
+class _FrameFirst:
+    """The real locator's interface, offering a frame 14 % larger than the card above the card itself."""
+
+    def __init__(self, inner: CardLocator, truth: QuadXY) -> None:
+        self._inner = inner
+        self._truth = truth
+        self.min_score = inner.min_score
+        self.max_candidates = inner.max_candidates
+
+    def all_candidates(self, img_bgr: np.ndarray) -> Sequence[QuadCandidate]:
+        q = geometry.quad_to_array(self._truth)
+        frame = (q - q.mean(axis=0)) * 1.14 + q.mean(axis=0) + np.array([25.0, -10.0])
+        return (
+            QuadCandidate(geometry.scale_quad(frame, 1.0), 0.9, "frame"),
+            QuadCandidate(self._truth, 0.6, "card"),
+        )
+
+    def refine_quad(self, img_bgr: np.ndarray, quad_xy: QuadXY) -> QuadXY:
+        return self._inner.refine_quad(img_bgr, quad_xy)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_frame_around_the_card_loses_to_the_card(pipeline: CardPipeline, seed: int) -> None:
+    sample = generate_sample(seed, "photo")
+    truth = tuple(tuple(p) for p in sample.truth["card_quad_xy"])
+    stages = dataclasses.replace(pipeline.stages, locator=_FrameFirst(pipeline.stages.locator, truth))  # type: ignore[arg-type]
+    result = CardPipeline(stages).recognize(sample.image_bytes, RecognizeOptions())
+    assert int(result.side) == sample.truth["side"]
+    assert geometry.corner_error_ratio(result.card_quad_xy, sample.truth["card_quad_xy"]) <= 0.01
