@@ -144,7 +144,9 @@ def fitted_card_quad(
 
 
 def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[int, int], margin_px: float) -> QuadXY:
-    """Corners found on the photo's edge are replaced by the label-fitted ones when those lie further out."""
+    """Corners found on the photo's edge are moved out to where the labels put the cut side, when that
+    lies outside the photo. A corner keeps to its visible side's line (an edge seen in the photo is
+    more exact than the labels), and only its place along that line comes from the fitted outline."""
     w, h = image_size_wh
 
     def on_edge(p: tuple[float, float]) -> bool:
@@ -153,5 +155,21 @@ def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[
     def outside(p: tuple[float, float]) -> bool:
         return p[0] < 0 or p[1] < 0 or p[0] > w - 1 or p[1] > h - 1
 
-    out = [f if on_edge(q) and outside(f) else q for q, f in zip(quad_xy, fitted_xy, strict=True)]
+    out = list(quad_xy)
+    for i, (q, f) in enumerate(zip(quad_xy, fitted_xy, strict=True)):
+        if not (on_edge(q) and outside(f)):
+            continue
+        out[i] = f
+        before, after = (i - 1) % 4, (i + 1) % 4
+        seen = [j for j in (before, after) if not on_edge(quad_xy[j])]
+        if len(seen) != 1:
+            continue  # both sides through this corner are cut, or neither: the fitted corner it is
+        j = seen[0]
+        k = after if j == before else before
+        # the visible side j-i, met by the fitted cut side i-k
+        along = np.subtract(q, quad_xy[j])
+        cut_side = np.subtract(fitted_xy[k], f)
+        meet = geometry.line_intersection(np.asarray(quad_xy[j]), along, np.asarray(f), cut_side)
+        if meet is not None and outside((float(meet[0]), float(meet[1]))):
+            out[i] = (float(meet[0]), float(meet[1]))
     return (out[0], out[1], out[2], out[3])

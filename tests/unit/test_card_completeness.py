@@ -27,11 +27,21 @@ def test_card_completeness(quad: QuadXY, fields: list[QuadXY], missing: bool, ex
     assert card_completeness(quad, SIZE, fields, missing) == expected
 
 
-def test_corners_on_the_edge_are_replaced_by_fitted_ones_outside() -> None:
+def test_corners_on_the_edge_move_out_along_their_visible_side_to_the_fitted_cut_side() -> None:
     found: QuadXY = ((0.0, 100.0), (900.0, 100.0), (900.0, 600.0), (0.0, 600.0))
-    fitted: QuadXY = ((-45.0, 98.0), (905.0, 99.0), (903.0, 604.0), (-44.0, 601.0))
+    fitted: QuadXY = ((-45.0, 98.0), (905.0, 99.0), (903.0, 604.0), (-40.0, 601.0))
     out = extend_cut_corners(found, fitted, SIZE, 3.0)
-    assert out == ((-45.0, 98.0), (900.0, 100.0), (900.0, 600.0), (-44.0, 601.0))
+    # lt stays on the top edge seen in the photo (y = 100) and meets the fitted left side there
+    assert out[0] == pytest.approx((-44.980, 100.0), abs=1e-3)
+    assert out[3] == pytest.approx((-40.010, 600.0), abs=1e-3)
+    assert out[1:3] == found[1:3]
+
+
+def test_a_corner_cut_off_with_both_its_sides_takes_the_fitted_corner() -> None:
+    found: QuadXY = ((100.0, 100.0), (900.0, 100.0), (999.0, 799.0), (100.0, 700.0))
+    fitted: QuadXY = ((100.0, 100.0), (900.0, 100.0), (1040.0, 820.0), (100.0, 700.0))
+    out = extend_cut_corners(found, fitted, SIZE, 3.0)
+    assert out[2] == (1040.0, 820.0)
 
 
 def test_fitted_corners_inside_the_photo_do_not_move_the_found_ones() -> None:
