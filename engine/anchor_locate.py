@@ -58,15 +58,11 @@ class AnchorLocator:
                 point = _along(quad, float(np.mean(fracs)))
                 template = layout.mm_to_px(_label_part_center_mm(label, label_first, count), self._card_wh)
                 matches[label.side].append((template, (point[0] / scale, point[1] / scale)))
-            number = layout.ID_NUMBER_RE.search(text)
-            if number is not None:
-                # The ID number's first and last digits: two anchors with the card's direction in them.
-                for idx, x_mm in (
-                    (number.start(), layout.ID_NUMBER_SPAN_MM[0]),
-                    (number.end() - 1, layout.ID_NUMBER_SPAN_MM[1]),
-                ):
+            # The ID number's first and last digits: two anchors with the card's direction in them.
+            for span in layout.FIXED_SPANS[Side.FRONT]:
+                for idx, mm in span.ends(text):
                     point = _along(quad, chars[idx][1])
-                    template = layout.mm_to_px((x_mm, layout.ID_NUMBER_Y_MM), self._card_wh)
+                    template = layout.mm_to_px(mm, self._card_wh)
                     matches[Side.FRONT].append((template, (point[0] / scale, point[1] / scale)))
         side = max(matches, key=lambda s: len(matches[s]))
         pairs = matches[side]

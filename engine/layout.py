@@ -73,6 +73,31 @@ TITLE_SPANS_MM: tuple[tuple[str, float, float, float], ...] = (
     ("港澳台居民居住证", 29.5, 76.9, 20.0),
 )
 
+
+@dataclass(frozen=True, slots=True)
+class FixedSpan:
+    """A printed line whose first and last characters sit at fixed places on the card."""
+
+    pattern: re.Pattern[str]
+    first_mm: tuple[float, float]  # centre of the first character
+    last_mm: tuple[float, float]  # centre of the last character
+
+    def ends(self, text: str) -> tuple[tuple[int, tuple[float, float]], ...]:
+        """(index in `text`, card position) of the line's first and last characters; () if not read."""
+        found = self.pattern.search(text)
+        if found is None:
+            return ()
+        return (found.start(), self.first_mm), (found.end() - 1, self.last_mm)
+
+
+# Per side, the lines that anchor the card's right half, where no label is.
+FIXED_SPANS: dict[Side, tuple[FixedSpan, ...]] = {
+    Side.FRONT: (
+        FixedSpan(ID_NUMBER_RE, (ID_NUMBER_SPAN_MM[0], ID_NUMBER_Y_MM), (ID_NUMBER_SPAN_MM[1], ID_NUMBER_Y_MM)),
+    ),
+    Side.BACK: tuple(FixedSpan(re.compile(re.escape(t)), (x0, y), (x1, y)) for t, x0, x1, y in TITLE_SPANS_MM),
+}
+
 # The value column starts right of the labels; the address wraps before the portrait.
 VALUE_COLUMN_MM = 15.0
 ADDRESS_RIGHT_MM = 54.5

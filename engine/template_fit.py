@@ -4,7 +4,6 @@ card is cut off there, so the true corner lies outside the photo)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import cv2
@@ -46,18 +45,12 @@ def anchor_pairs(rows: Sequence[Row], side: Side, card_wh: tuple[int, int]) -> l
     """The labels, plus the first and last characters of the lines printed between fixed ends (the ID
     number, the titles): those reach the card's right half, where no label is."""
     pairs = label_pairs(rows, side, card_wh)
-    if side == Side.FRONT:
-        spans = [(layout.ID_NUMBER_RE, *layout.ID_NUMBER_SPAN_MM, layout.ID_NUMBER_Y_MM)]
-    else:
-        spans = [(re.compile(re.escape(text)), x0, x1, y) for text, x0, x1, y in layout.TITLE_SPANS_MM]
-    for pattern, first_mm, last_mm, y_mm in spans:
+    for span in layout.FIXED_SPANS[side]:
         for row in rows:
-            found = pattern.search(row.text)
-            if found is None:
-                continue
-            for idx, x_mm in ((found.start(), first_mm), (found.end() - 1, last_mm)):
-                pairs.append((layout.mm_to_px((x_mm, y_mm), card_wh), (row.glyphs[idx].x, row.y_center)))
-            break
+            ends = span.ends(row.text)
+            if ends:
+                pairs += [(layout.mm_to_px(mm, card_wh), (row.glyphs[idx].x, row.y_center)) for idx, mm in ends]
+                break
     return pairs
 
 
