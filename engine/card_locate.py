@@ -34,7 +34,7 @@ can score high: telling them apart is the text reader's job.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -813,11 +813,17 @@ class CardLocator:
                 out.append((s, name, quad_to_array(order_quad(ref.quad)), float(ref.support.min())))
         return out
 
-    def refine_quad(self, img_bgr: NDArray[np.uint8], quad_xy: ArrayLike) -> QuadXY:
+    def refine_quad(
+        self,
+        img_bgr: NDArray[np.uint8],
+        quad_xy: ArrayLike,
+        candidates: Sequence[QuadCandidate] | None = None,
+    ) -> QuadXY:
         """Snap a rough quad (original px, any labelling) to nearby strong card edges.
 
         The corner labelling of `quad_xy` is kept. If the edges do not support a better quad,
-        the input comes back unchanged.
+        the input comes back unchanged. `candidates`: this photo's `all_candidates`, when the
+        caller already has them (they are searched for otherwise).
         """
         work = _prepare(img_bgr, self.max_side_px)
         q_in = quad_to_array(quad_xy)
@@ -829,7 +835,7 @@ class CardLocator:
         if float(np.linalg.norm(ref.quad[2] - ref.quad[0])) < self.hires_below_diag_px and work.scale < 1.0:
             refined = _refine_hires(img_bgr, refined, self.hires_diag_px)
         # an outline found on its own near the rough quad wins when it scores better
-        for c in self.all_candidates(img_bgr):
+        for c in self.all_candidates(img_bgr) if candidates is None else candidates:
             cq = quad_to_array(c.quad_xy)
             near = min(corner_error_ratio(np.roll(cq, k, axis=0), q_in) for k in range(4)) < self.refine_reach
             if near and c.score > best_score:

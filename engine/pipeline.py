@@ -147,7 +147,7 @@ class CardPipeline:
         timings["anchor_locate"] = (time.perf_counter() - start) * 1000.0
         if quad is None:
             return best
-        for attempt in (locator.refine_quad(img, quad), quad):
+        for attempt in (locator.refine_quad(img, quad, outlines), quad):
             reading = self.stages.reader(img, attempt, timings)
             if reading is not None:
                 return _better(best, self._agree_with_labels(img, reading, outlines, timings))
@@ -191,21 +191,26 @@ class CardPipeline:
         fitted = template_fit.fitted_card_quad(reading.rows, reading.side, card_wh, reading.card_to_image)
         if fitted is None or geometry.corner_error_ratio(reading.quad_xy, fitted) <= _LABELS_DISAGREE:
             return None
-        again = self.stages.reader(img, self._snap(img, fitted, template, seen), timings)
+        again = self.stages.reader(img, self._snap(img, fitted, template, seen, outlines), timings)
         return again if again is not None and again.labels_found >= reading.labels_found else None
 
-    def _snap(self, img: np.ndarray, fitted: QuadXY, template: np.ndarray, seen: np.ndarray) -> QuadXY:
+    def _snap(
+        self, img: np.ndarray, fitted: QuadXY, template: np.ndarray, seen: np.ndarray, outlines: Sequence[QuadCandidate]
+    ) -> QuadXY:
         """The fitted outline moved onto the card's edges, by the whole-side search or else by the
         geometric cue's refinement, unless that moves the anchors away from where they were read."""
         card_wh = self.stages.reader.card_size_wh
         limit = template_fit.template_residual(fitted, template, seen, card_wh) + _ANCHORS_SLACK
+
+        def keeps_anchors(quad: QuadXY) -> bool:
+            return template_fit.template_residual(quad, template, seen, card_wh) <= limit
+
         snapped = edge_snap.snap_to_edges(img, fitted)
-        options = [snapped.quad_xy] if snapped.sides_snapped >= 3 else []
-        options.append(self.stages.locator.refine_quad(img, fitted))
-        for quad in options:
-            if template_fit.template_residual(quad, template, seen, card_wh) <= limit:
-                return quad
-        return fitted
+        if snapped.sides_snapped >= 3 and keeps_anchors(snapped.quad_xy):
+            return snapped.quad_xy
+        # the refinement searches the photo's edges again: only when the whole-side search was not taken
+        refined = self.stages.locator.refine_quad(img, fitted, outlines)
+        return refined if keeps_anchors(refined) else fitted
 
     # -- fields and scores --------------------------------------------------------------------
     def _to_image_quad(self, reading: CardReading, box_xyxy: tuple[float, float, float, float] | None) -> QuadXY:

@@ -35,8 +35,10 @@ class _FrameFirst:
             QuadCandidate(self._truth, 0.6, "card"),
         )
 
-    def refine_quad(self, img_bgr: np.ndarray, quad_xy: QuadXY) -> QuadXY:
-        return self._inner.refine_quad(img_bgr, quad_xy)
+    def refine_quad(
+        self, img_bgr: np.ndarray, quad_xy: QuadXY, candidates: Sequence[QuadCandidate] | None = None
+    ) -> QuadXY:
+        return self._inner.refine_quad(img_bgr, quad_xy, candidates)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
