@@ -26,6 +26,11 @@ _HOLDS = 0.85
 _MIN_STEP = 0.5
 # A side needs this share of its samples inside the photo to be searched.
 _MIN_VISIBLE = 0.3
+_MIN_REACH_PX = 2.0
+_TS = np.linspace(0.08, 0.92, _SAMPLES)  # along a side, clear of the rounded corners
+# A side whose step is this strong counts fully towards an outline's support.
+_FULL_SUPPORT_STEP = 2.0
+_ON_SIDE_OFFSETS = np.array([-1.5, -0.75, 0.0, 0.75, 1.5])
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,34 +39,81 @@ class Snapped:
     sides_snapped: int  # sides that moved onto an edge found in the photo (0-4)
 
 
+@dataclass(frozen=True, slots=True)
+class Gradients:
+    """The photo's colour gradients at working size, for searching its straight edges."""
+
+    gx: np.ndarray
+    gy: np.ndarray
+    scale: float  # working px per photo px
+
+    @classmethod
+    def of(cls, img_bgr: np.ndarray) -> Gradients:
+        h, w = img_bgr.shape[:2]
+        scale = min(1.0, _WORK_MAX_SIDE_PX / max(h, w))
+        small = cv2.resize(img_bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        ycc = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb).astype(np.float32), (0, 0), 1.2)
+        gx = cv2.Sobel(ycc, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+        gy = cv2.Sobel(ycc, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+        return cls(gx, gy, scale)
+
+    def lines_near(
+        self, quad: np.ndarray, reach_share: float, skip: frozenset[int] | set[int] = frozenset()
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Side index -> (point, direction) in photo px of the edge found near each side of `quad`
+        (photo px) within `reach_share` of its diagonal; sides in `skip` and sides with no edge are left out."""
+        q = np.asarray(quad, dtype=np.float64) * self.scale
+        reach = max(_MIN_REACH_PX, reach_share * _diagonal(q))
+        out = {}
+        for i in range(4):
+            if i in skip:
+                continue
+            line = _best_line(self.gx, self.gy, q, i, reach)
+            if line is not None:
+                out[i] = (line[0] / self.scale, line[1] / self.scale)
+        return out
+
+    def support(self, quad: np.ndarray) -> float:
+        """How much the photo's edges speak for `quad` (photo px): per side, the steady step right
+        on it (within a pixel and a half), each side counting up to one."""
+        q = np.asarray(quad, dtype=np.float64) * self.scale
+        total = 0.0
+        for i in range(4):
+            a, b = q[i], q[(i + 1) % 4]
+            step = _line_steps(self.gx, self.gy, a, b, _inward_normal(q, i), _ON_SIDE_OFFSETS)
+            if step is not None:
+                total += min(float(step.max()), _FULL_SUPPORT_STEP) / _FULL_SUPPORT_STEP
+        return total
+
+
 def snap_to_edges(img_bgr: np.ndarray, quad_xy: QuadXY, reach_share: float = 0.1) -> Snapped:
     """`quad_xy` with each side moved onto the strongest straight edge within `reach_share` of the
     diagonal, then once more within a narrow band; sides with no edge stay where they were."""
-    h, w = img_bgr.shape[:2]
-    scale = min(1.0, _WORK_MAX_SIDE_PX / max(h, w))
-    small = cv2.resize(img_bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    ycc = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb).astype(np.float32), (0, 0), 1.2)
-    gx = cv2.Sobel(ycc, cv2.CV_32F, 1, 0, ksize=3) / 8.0
-    gy = cv2.Sobel(ycc, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    quad = geometry.quad_to_array(quad_xy) * scale
-    diag = float(np.linalg.norm(quad[2] - quad[0]) + np.linalg.norm(quad[3] - quad[1])) / 2.0
-    moved = np.zeros(4, dtype=bool)
-    for reach in (max(4.0, reach_share * diag), max(2.0, 0.015 * diag)):
-        lines = []
-        for i in range(4):
-            line = _best_line(gx, gy, quad, i, reach)
-            moved[i] |= line is not None
-            a, b = quad[i], quad[(i + 1) % 4]
-            lines.append(line if line is not None else (a, b - a))
-        corners = []
-        for k in range(4):
-            p = geometry.line_intersection(*lines[k - 1], *lines[k])
-            corners.append(quad[k] if p is None else np.asarray(p, dtype=np.float64))
-        candidate = np.array(corners)
+    grads = Gradients.of(img_bgr)
+    quad = geometry.quad_to_array(quad_xy)
+    moved: set[int] = set()
+    for reach in (reach_share, 0.015):
+        found = grads.lines_near(quad, reach)
+        moved |= set(found)
+        lines = [found.get(i, (quad[i], quad[(i + 1) % 4] - quad[i])) for i in range(4)]
+        candidate = corners_of(lines, quad)
         if not geometry.is_convex(candidate):
             break
         quad = candidate
-    return Snapped(geometry.scale_quad(quad, 1.0 / scale), int(moved.sum()))
+    return Snapped(geometry.scale_quad(quad, 1.0), len(moved))
+
+
+def corners_of(lines: list[tuple[np.ndarray, np.ndarray]], fallback: np.ndarray) -> np.ndarray:
+    """Corners where consecutive side lines meet; a corner whose sides are parallel stays at `fallback`'s."""
+    corners = []
+    for k in range(4):
+        p = geometry.line_intersection(*lines[k - 1], *lines[k])
+        corners.append(fallback[k] if p is None else np.asarray(p, dtype=np.float64))
+    return np.array(corners)
+
+
+def _diagonal(quad: np.ndarray) -> float:
+    return float(np.linalg.norm(quad[2] - quad[0]) + np.linalg.norm(quad[3] - quad[1])) / 2.0
 
 
 def _best_line(
@@ -69,29 +121,17 @@ def _best_line(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(point, direction) of the best edge line near side `side` (lt-rt, rt-rb, rb-lb, lb-lt)."""
     a, b = quad[side], quad[(side + 1) % 4]
-    direction = b - a
-    normal = np.array([-direction[1], direction[0]]) / max(float(np.linalg.norm(direction)), 1e-9)
-    if float(np.dot(quad.mean(axis=0) - a, normal)) < 0:
-        normal = -normal  # inward
-    ts = np.linspace(0.08, 0.92, _SAMPLES)  # clear of the rounded corners
+    normal = _inward_normal(quad, side)
     radius = int(np.ceil(reach))
     # a wide band is searched every other pixel; the narrow pass that follows settles the last pixel
     offs = np.arange(-radius, radius + 1, 2 if radius > 12 else 1, dtype=np.float64)
-    pos = a + ts[:, None, None] * direction + offs[None, :, None] * normal  # (T, O, 2)
-    mx, my = pos[..., 0].astype(np.float32), pos[..., 1].astype(np.float32)
-    hgt, wid = gx.shape[:2]
-    inside = (mx >= 1) & (mx <= wid - 2) & (my >= 1) & (my <= hgt - 2)
-    if inside.all(axis=1).mean() < _MIN_VISIBLE:
+    step = _offset_steps(gx, gy, a, b, normal, offs)
+    if step is None:
         return None
-    step = (
-        cv2.remap(gx, mx, my, cv2.INTER_LINEAR) * np.float32(normal[0])
-        + cv2.remap(gy, mx, my, cv2.INTER_LINEAR) * np.float32(normal[1])
-    )  # (T, O, 3): the colour step going inward
-    step = np.where(inside[..., None], step, np.nan)
     # every line from offset o1 at a to offset o2 at b, sampled at ts
     o1, o2 = np.meshgrid(np.arange(len(offs)), np.arange(len(offs)), indexing="ij")
-    idx = np.rint(o1[..., None] + ts[None, None, :] * (o2 - o1)[..., None]).astype(np.int64)  # (O, O, T)
-    vals = step[np.arange(len(ts))[None, None, :], idx]  # (O, O, T, 3)
+    idx = np.rint(o1[..., None] + _TS[None, None, :] * (o2 - o1)[..., None]).astype(np.int64)  # (O, O, T)
+    vals = step[np.arange(len(_TS))[None, None, :], idx]  # (O, O, T, 3)
     strength = _steady_step(vals)
     prior = 1.0 - 0.35 * ((np.abs(offs[o1]) + np.abs(offs[o2])) / (2.0 * max(radius, 1))) ** 2
     score = strength * prior
@@ -101,6 +141,40 @@ def _best_line(
     start = a + offs[i] * normal
     end = b + offs[j] * normal
     return start, end - start
+
+
+def _inward_normal(quad: np.ndarray, side: int) -> np.ndarray:
+    a, b = quad[side], quad[(side + 1) % 4]
+    direction = b - a
+    normal = np.array([-direction[1], direction[0]]) / max(float(np.linalg.norm(direction)), 1e-9)
+    return -normal if float(np.dot(quad.mean(axis=0) - a, normal)) < 0 else normal
+
+
+def _offset_steps(
+    gx: np.ndarray, gy: np.ndarray, a: np.ndarray, b: np.ndarray, normal: np.ndarray, offs: np.ndarray
+) -> np.ndarray | None:
+    """(T, O, 3) colour steps going inward at samples along a-b shifted by each offset, NaN out of the
+    photo; None when too little of the side is in the photo."""
+    pos = a + _TS[:, None, None] * (b - a) + offs[None, :, None] * normal  # (T, O, 2)
+    mx, my = pos[..., 0].astype(np.float32), pos[..., 1].astype(np.float32)
+    hgt, wid = gx.shape[:2]
+    inside = (mx >= 1) & (mx <= wid - 2) & (my >= 1) & (my <= hgt - 2)
+    if inside.all(axis=1).mean() < _MIN_VISIBLE:
+        return None
+    step = cv2.remap(gx, mx, my, cv2.INTER_LINEAR) * np.float32(normal[0]) + cv2.remap(
+        gy, mx, my, cv2.INTER_LINEAR
+    ) * np.float32(normal[1])
+    return np.where(inside[..., None], step, np.nan)
+
+
+def _line_steps(
+    gx: np.ndarray, gy: np.ndarray, a: np.ndarray, b: np.ndarray, normal: np.ndarray, offs: np.ndarray
+) -> np.ndarray | None:
+    """The steady step of the line a-b shifted by each offset (parallel shifts only)."""
+    step = _offset_steps(gx, gy, a, b, normal, offs)
+    if step is None:
+        return None
+    return _steady_step(np.transpose(step, (1, 0, 2))[:, None])[:, 0]
 
 
 def _steady_step(vals: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from datetime import date
 
 import numpy as np
 
-from engine import edge_snap, geometry, layout, rules, scoring, template_fit
+from engine import anchored_snap, edge_snap, geometry, layout, rules, scoring, template_fit
 from engine.anchor_locate import AnchorLocator
 from engine.card_locate import CardLocator, QuadCandidate
 from engine.card_reader import CardReader, CardReading
@@ -48,6 +48,10 @@ _ANCHORS_AGREE = 0.014
 _ANCHORS_CLOSE = 0.02
 # How much further from the anchors than the fitted outline an edge-snapped one may put them.
 _ANCHORS_SLACK = 0.01
+# Anchors this close count as agreeing with an outline refitted to the edges, whatever the first one said.
+_ANCHORS_SETTLED = 0.016
+# How much more of the outline the photo's edges must show (in sides) to refit it to them.
+_SUPPORT_MARGIN = 0.25
 # A replaced outline is judged again by the anchors it let us read; twice is enough in practice.
 _AGREEMENT_ROUNDS = 2
 # 1.2 mm over the card's 101 mm diagonal.
@@ -135,7 +139,7 @@ class CardPipeline:
             reading = self.stages.reader(img, candidate.quad_xy, timings)
             if reading is None:
                 continue
-            reading = self._agree_with_labels(img, reading, outlines, timings)
+            reading = self._agree_with_labels(img, reading, outlines, timings, from_text=False)
             best = _better(best, reading)
             if best.labels_found >= _WELL_READ:
                 return best
@@ -150,22 +154,53 @@ class CardPipeline:
         for attempt in (locator.refine_quad(img, quad, outlines), quad):
             reading = self.stages.reader(img, attempt, timings)
             if reading is not None:
-                return _better(best, self._agree_with_labels(img, reading, outlines, timings))
+                return _better(best, self._agree_with_labels(img, reading, outlines, timings, from_text=True))
         return best
 
     def _agree_with_labels(
-        self, img: np.ndarray, reading: CardReading, outlines: Sequence[QuadCandidate], timings: dict[str, float]
+        self,
+        img: np.ndarray,
+        reading: CardReading,
+        outlines: Sequence[QuadCandidate],
+        timings: dict[str, float],
+        from_text: bool,
     ) -> CardReading:
         """An outline the printed anchors disagree with (a photo frame, a part of the card, a shadow) is
         replaced by another outline found in the photo that puts them where they were read, or else by
         the outline they imply, snapped to the card's edges. The new reading, with more anchors read, is
-        checked once more."""
+        checked once more. An outline drawn from the text (`from_text`), or one the anchors still
+        disagree with, is then refitted to the anchors and the edges that show."""
         for _ in range(_AGREEMENT_ROUNDS):
             replaced = self._replace_outline(img, reading, outlines, timings)
             if replaced is None:
                 break
             reading = replaced
-        return reading
+        return self._settle_on_edges(img, reading, timings, always=from_text)
+
+    def _settle_on_edges(
+        self, img: np.ndarray, reading: CardReading, timings: dict[str, float], always: bool
+    ) -> CardReading:
+        card_wh = self.stages.reader.card_size_wh
+        template, seen = template_fit.anchors_in_image(reading.rows, reading.side, card_wh, reading.card_to_image)
+        if len(template) < _MIN_ANCHORS:
+            return reading
+        own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
+        if not always and own <= _ANCHORS_AGREE:
+            return reading
+        start = time.perf_counter()
+        grads = edge_snap.Gradients.of(img)
+        settled = anchored_snap.snap_with_anchors(grads, reading.quad_xy, template, seen, card_wh)
+        current = geometry.quad_to_array(reading.quad_xy)
+        taken = (
+            template_fit.template_residual(settled.quad_xy, template, seen, card_wh)
+            <= max(own + _ANCHORS_SLACK, _ANCHORS_SETTLED)
+            and grads.support(geometry.quad_to_array(settled.quad_xy)) > grads.support(current) + _SUPPORT_MARGIN
+        )
+        timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
+        if not taken:
+            return reading
+        again = self.stages.reader(img, settled.quad_xy, timings)
+        return again if again is not None and again.labels_found >= reading.labels_found - 1 else reading
 
     def _replace_outline(
         self, img: np.ndarray, reading: CardReading, outlines: Sequence[QuadCandidate], timings: dict[str, float]
