@@ -24,6 +24,8 @@ _ROUNDS = 3
 # How far, as a share of the diagonal, each kind of evidence is trusted to be off.
 _ANCHOR_SIGMA = 0.01  # print registration and the reader's character positions
 _INDEPENDENT_ANCHORS = 3.0
+# Two sides' colour steps this alike (cosine) step the same way.
+_SAME_WAY = 0.3
 _EDGE_SIGMA = 0.002  # a side found along its whole length
 _SHAPE_SIGMA = 0.08  # how far from a parallelogram a phone photo's perspective takes the card
 _FIT_STEPS = 12
@@ -48,13 +50,32 @@ def snap_with_anchors(
     px, read at `seen` in the photo) and to every side whose edge the photo shows."""
     quad = geometry.quad_to_array(quad_xy)
     lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    polarity: np.ndarray | None = None
     for _ in range(_ROUNDS):
-        found = grads.lines_near(quad, _REACH, skip=set(lines))
+        found = grads.lines_near(quad, _REACH, skip=set(lines), polarity=polarity)
+        if polarity is None and found:
+            # The card steps the same way against its background on every side; a blurred row of
+            # print or a stripe of the card's pattern steps the other way. The way most sides agree on
+            # is kept, and the sides that disagree are searched again for an edge that steps that way.
+            polarity = _agreed_step([e.step for e in found.values()])
+            disagree = {i for i, e in found.items() if _cosine(e.step, polarity) < _SAME_WAY}
+            found = {i: e for i, e in found.items() if i not in disagree}
+            found.update(grads.lines_near(quad, _REACH, skip=set(lines) | set(found), polarity=polarity))
         if not found:
             break
-        lines.update(found)
+        lines.update({i: (e.point, e.direction) for i, e in found.items()})
         quad = _fit(quad, template, seen, lines, card_wh)
     return AnchoredOutline(geometry.scale_quad(quad, 1.0), len(lines))
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b)) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
+
+
+def _agreed_step(steps: list[np.ndarray]) -> np.ndarray:
+    """The step that the others agree with most, weighted by their strength."""
+    agreement = [sum(max(0.0, _cosine(s, t)) * float(np.linalg.norm(t)) for t in steps) for s in steps]
+    return steps[int(np.argmax(agreement))]
 
 
 def _fit(

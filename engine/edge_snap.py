@@ -40,6 +40,13 @@ class Snapped:
 
 
 @dataclass(frozen=True, slots=True)
+class EdgeLine:
+    point: np.ndarray
+    direction: np.ndarray  # point + direction is the line's other end
+    step: np.ndarray  # mean colour step going inward across it (Y, Cr, Cb, chroma weighted)
+
+
+@dataclass(frozen=True, slots=True)
 class Gradients:
     """The photo's colour gradients at working size, for searching its straight edges."""
 
@@ -58,19 +65,24 @@ class Gradients:
         return cls(gx, gy, scale)
 
     def lines_near(
-        self, quad: np.ndarray, reach_share: float, skip: frozenset[int] | set[int] = frozenset()
-    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Side index -> (point, direction) in photo px of the edge found near each side of `quad`
-        (photo px) within `reach_share` of its diagonal; sides in `skip` and sides with no edge are left out."""
+        self,
+        quad: np.ndarray,
+        reach_share: float,
+        skip: frozenset[int] | set[int] = frozenset(),
+        polarity: np.ndarray | None = None,
+    ) -> dict[int, EdgeLine]:
+        """Side index -> the edge found near each side of `quad` (photo px) within `reach_share` of its
+        diagonal; sides in `skip` and sides with no edge are left out. With `polarity` (a colour step
+        going inward, as `EdgeLine.step`), only edges that step that way count."""
         q = np.asarray(quad, dtype=np.float64) * self.scale
         reach = max(_MIN_REACH_PX, reach_share * _diagonal(q))
         out = {}
         for i in range(4):
             if i in skip:
                 continue
-            line = _best_line(self.gx, self.gy, q, i, reach)
+            line = _best_line(self.gx, self.gy, q, i, reach, polarity)
             if line is not None:
-                out[i] = (line[0] / self.scale, line[1] / self.scale)
+                out[i] = EdgeLine(line.point / self.scale, line.direction / self.scale, line.step)
         return out
 
     def support(self, quad: np.ndarray) -> float:
@@ -95,7 +107,10 @@ def snap_to_edges(img_bgr: np.ndarray, quad_xy: QuadXY, reach_share: float = 0.1
     for reach in (reach_share, 0.015):
         found = grads.lines_near(quad, reach)
         moved |= set(found)
-        lines = [found.get(i, (quad[i], quad[(i + 1) % 4] - quad[i])) for i in range(4)]
+        lines = [
+            (found[i].point, found[i].direction) if i in found else (quad[i], quad[(i + 1) % 4] - quad[i])
+            for i in range(4)
+        ]
         candidate = corners_of(lines, quad)
         if not geometry.is_convex(candidate):
             break
@@ -117,9 +132,9 @@ def _diagonal(quad: np.ndarray) -> float:
 
 
 def _best_line(
-    gx: np.ndarray, gy: np.ndarray, quad: np.ndarray, side: int, reach: float
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(point, direction) of the best edge line near side `side` (lt-rt, rt-rb, rb-lb, lb-lt)."""
+    gx: np.ndarray, gy: np.ndarray, quad: np.ndarray, side: int, reach: float, polarity: np.ndarray | None = None
+) -> EdgeLine | None:
+    """The best edge line near side `side` (lt-rt, rt-rb, rb-lb, lb-lt), in working px."""
     a, b = quad[side], quad[(side + 1) % 4]
     normal = _inward_normal(quad, side)
     radius = int(np.ceil(reach))
@@ -128,11 +143,16 @@ def _best_line(
     step = _offset_steps(gx, gy, a, b, normal, offs)
     if step is None:
         return None
+    step = step * _CHANNEL_WEIGHTS
     # every line from offset o1 at a to offset o2 at b, sampled at ts
     o1, o2 = np.meshgrid(np.arange(len(offs)), np.arange(len(offs)), indexing="ij")
     idx = np.rint(o1[..., None] + _TS[None, None, :] * (o2 - o1)[..., None]).astype(np.int64)  # (O, O, T)
     vals = step[np.arange(len(_TS))[None, None, :], idx]  # (O, O, T, 3)
-    strength = _steady_step(vals)
+    if polarity is None:
+        strength = _steady_step(vals)
+    else:
+        unit = polarity / max(float(np.linalg.norm(polarity)), 1e-9)
+        strength = _steady_step((vals @ unit)[..., None], signed=True)
     prior = 1.0 - 0.35 * ((np.abs(offs[o1]) + np.abs(offs[o2])) / (2.0 * max(radius, 1))) ** 2
     score = strength * prior
     i, j = np.unravel_index(int(np.argmax(score)), score.shape)
@@ -140,7 +160,7 @@ def _best_line(
         return None
     start = a + offs[i] * normal
     end = b + offs[j] * normal
-    return start, end - start
+    return EdgeLine(start, end - start, np.nanmean(vals[i, j], axis=0))
 
 
 def _inward_normal(quad: np.ndarray, side: int) -> np.ndarray:
@@ -174,18 +194,19 @@ def _line_steps(
     step = _offset_steps(gx, gy, a, b, normal, offs)
     if step is None:
         return None
-    return _steady_step(np.transpose(step, (1, 0, 2))[:, None])[:, 0]
+    return _steady_step(np.transpose(step * _CHANNEL_WEIGHTS, (1, 0, 2))[:, None])[:, 0]
 
 
-def _steady_step(vals: np.ndarray) -> np.ndarray:
+def _steady_step(vals: np.ndarray, signed: bool = False) -> np.ndarray:
     """Per line (axes 0, 1), the colour step that holds along most of it (axis 2, NaN out of the photo):
     per channel, the step exceeded by 85 % of the samples in its own direction, weighted and combined.
-    An edge holds along its whole length; the edges of a row of print cover half of it at best."""
+    An edge holds along its whole length; the edges of a row of print cover half of it at best.
+    `signed`: only steps going up count (the values are already projected on the wanted direction)."""
     ordered = np.sort(vals, axis=2)  # NaN last
     valid = np.sum(~np.isnan(vals), axis=2, keepdims=True)
     top = np.maximum(valid - 1, 0)
     low = np.take_along_axis(ordered, (top * (1.0 - _HOLDS)).astype(np.int64), axis=2)[:, :, 0]
     high = np.take_along_axis(ordered, (top * _HOLDS).astype(np.int64), axis=2)[:, :, 0]
-    step = np.maximum(np.maximum(low, -high), 0.0)
+    step = np.maximum(low if signed else np.maximum(low, -high), 0.0)
     step = np.where(valid[:, :, 0] > 0, step, 0.0)
-    return np.asarray(np.sqrt(np.sum((step * _CHANNEL_WEIGHTS) ** 2, axis=2)))
+    return np.asarray(np.sqrt(np.sum(step**2, axis=2)))

@@ -182,7 +182,7 @@ class CardPipeline:
     ) -> CardReading:
         card_wh = self.stages.reader.card_size_wh
         template, seen = template_fit.anchors_in_image(reading.rows, reading.side, card_wh, reading.card_to_image)
-        if len(template) < _MIN_ANCHORS:
+        if len(template) < 2:
             return reading
         own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
         if not always and own <= _ANCHORS_AGREE:
@@ -191,8 +191,10 @@ class CardPipeline:
         grads = edge_snap.Gradients.of(img)
         settled = anchored_snap.snap_with_anchors(grads, reading.quad_xy, template, seen, card_wh)
         current = geometry.quad_to_array(reading.quad_xy)
+        # Two anchors (the ID number's ends) fix no outline by themselves: then every side must show.
         taken = (
-            template_fit.template_residual(settled.quad_xy, template, seen, card_wh)
+            (len(template) >= _MIN_ANCHORS or settled.sides_found == 4)
+            and template_fit.template_residual(settled.quad_xy, template, seen, card_wh)
             <= max(own + _ANCHORS_SLACK, _ANCHORS_SETTLED)
             and grads.support(geometry.quad_to_array(settled.quad_xy)) > grads.support(current) + _SUPPORT_MARGIN
         )
