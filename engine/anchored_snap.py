@@ -26,6 +26,8 @@ _ANCHOR_SIGMA = 0.01  # print registration and the reader's character positions
 _INDEPENDENT_ANCHORS = 3.0
 # Two sides' colour steps this alike (cosine) step the same way.
 _SAME_WAY = 0.3
+# A side stepping this many times more than the others is not the same card edge (a row of print).
+_STEP_RATIO = 4.0
 _EDGE_SIGMA = 0.002  # a side found along its whole length
 _SHAPE_SIGMA = 0.08  # how far from a parallelogram a phone photo's perspective takes the card
 _FIT_STEPS = 12
@@ -51,16 +53,19 @@ def snap_with_anchors(
     quad = geometry.quad_to_array(quad_xy)
     lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     polarity: np.ndarray | None = None
+    max_step = np.inf
     for _ in range(_ROUNDS):
-        found = grads.lines_near(quad, _REACH, skip=set(lines), polarity=polarity)
+        found = grads.lines_near(quad, _REACH, skip=set(lines), polarity=polarity, max_step=max_step)
         if polarity is None and found:
-            # The card steps the same way against its background on every side; a blurred row of
-            # print or a stripe of the card's pattern steps the other way. The way most sides agree on
-            # is kept, and the sides that disagree are searched again for an edge that steps that way.
+            # The card steps the same way against its background on every side, and by a like amount; a
+            # blurred row of print steps both ways, and far more. The step most sides agree on is kept,
+            # and the sides that disagree are searched again for an edge like it.
             polarity = _agreed_step([e.step for e in found.values()])
-            disagree = {i for i, e in found.items() if _cosine(e.step, polarity) < _SAME_WAY}
-            found = {i: e for i, e in found.items() if i not in disagree}
-            found.update(grads.lines_near(quad, _REACH, skip=set(lines) | set(found), polarity=polarity))
+            max_step = _STEP_RATIO * float(np.linalg.norm(polarity))
+            found = {i: e for i, e in found.items() if _alike(e.step, polarity, max_step)}
+            found.update(
+                grads.lines_near(quad, _REACH, skip=set(lines) | set(found), polarity=polarity, max_step=max_step)
+            )
         if not found:
             break
         lines.update({i: (e.point, e.direction) for i, e in found.items()})
@@ -68,14 +73,19 @@ def snap_with_anchors(
     return AnchoredOutline(geometry.scale_quad(quad, 1.0), len(lines))
 
 
+def _alike(step: np.ndarray, agreed: np.ndarray, max_step: float) -> bool:
+    return _cosine(step, agreed) >= _SAME_WAY and float(np.linalg.norm(step)) <= max_step
+
+
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b)) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
 
 
 def _agreed_step(steps: list[np.ndarray]) -> np.ndarray:
-    """The step that the others agree with most, weighted by their strength."""
-    agreement = [sum(max(0.0, _cosine(s, t)) * float(np.linalg.norm(t)) for t in steps) for s in steps]
-    return steps[int(np.argmax(agreement))]
+    """The step most sides agree with; between equals, the strongest. Sides vote, not steps: one bold
+    row of print outweighs a faint edge but not three."""
+    votes = [sum(_cosine(s, t) >= _SAME_WAY for t in steps) for s in steps]
+    return steps[max(range(len(steps)), key=lambda k: (votes[k], float(np.linalg.norm(steps[k]))))]
 
 
 def _fit(

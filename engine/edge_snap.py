@@ -8,6 +8,7 @@ pattern in the background does not, so they are ignored where a sum would not ig
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -70,17 +71,19 @@ class Gradients:
         reach_share: float,
         skip: frozenset[int] | set[int] = frozenset(),
         polarity: np.ndarray | None = None,
+        max_step: float = np.inf,
     ) -> dict[int, EdgeLine]:
         """Side index -> the edge found near each side of `quad` (photo px) within `reach_share` of its
         diagonal; sides in `skip` and sides with no edge are left out. With `polarity` (a colour step
-        going inward, as `EdgeLine.step`), only edges that step that way count."""
+        going inward, as `EdgeLine.step`), only edges that step that way count; edges steadier than
+        steps more than `max_step` on average do not count either."""
         q = np.asarray(quad, dtype=np.float64) * self.scale
         reach = max(_MIN_REACH_PX, reach_share * _diagonal(q))
         out = {}
         for i in range(4):
             if i in skip:
                 continue
-            line = _best_line(self.gx, self.gy, q, i, reach, polarity)
+            line = _best_line(self.gx, self.gy, q, i, reach, polarity, max_step)
             if line is not None:
                 out[i] = EdgeLine(line.point / self.scale, line.direction / self.scale, line.step)
         return out
@@ -132,7 +135,13 @@ def _diagonal(quad: np.ndarray) -> float:
 
 
 def _best_line(
-    gx: np.ndarray, gy: np.ndarray, quad: np.ndarray, side: int, reach: float, polarity: np.ndarray | None = None
+    gx: np.ndarray,
+    gy: np.ndarray,
+    quad: np.ndarray,
+    side: int,
+    reach: float,
+    polarity: np.ndarray | None = None,
+    max_step: float = np.inf,
 ) -> EdgeLine | None:
     """The best edge line near side `side` (lt-rt, rt-rb, rb-lb, lb-lt), in working px."""
     a, b = quad[side], quad[(side + 1) % 4]
@@ -153,6 +162,11 @@ def _best_line(
     else:
         unit = polarity / max(float(np.linalg.norm(polarity)), 1e-9)
         strength = _steady_step((vals @ unit)[..., None], signed=True)
+    if np.isfinite(max_step):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # lines wholly out of the photo
+            mean_step = np.linalg.norm(np.nanmean(vals, axis=2), axis=-1)
+        strength = np.where(mean_step > max_step, 0.0, strength)
     prior = 1.0 - 0.35 * ((np.abs(offs[o1]) + np.abs(offs[o2])) / (2.0 * max(radius, 1))) ** 2
     score = strength * prior
     i, j = np.unravel_index(int(np.argmax(score)), score.shape)

@@ -64,9 +64,7 @@ def anchors_in_image(
     return template, geometry.map_points(card_to_image, observed) if len(observed) else observed
 
 
-def template_residual(
-    quad_xy: QuadXY, template: np.ndarray, image_pts: np.ndarray, card_wh: tuple[int, int]
-) -> float:
+def template_residual(quad_xy: QuadXY, template: np.ndarray, image_pts: np.ndarray, card_wh: tuple[int, int]) -> float:
     """How far an outline puts the anchors from where they were read: the mean distance over the
     outline's diagonal, for the better of its two upright readings (the side may be upside down).
 
