@@ -55,13 +55,14 @@ def snap_with_anchors(
     polarity: np.ndarray | None = None
     max_step = np.inf
     for _ in range(_ROUNDS):
-        found = grads.lines_near(quad, _REACH, skip=set(lines), polarity=polarity, max_step=max_step)
-        if polarity is None and found:
+        found = grads.lines_near(quad, _REACH, skip=set(lines))
+        if found:
             # The card steps the same way against its background on every side, and by a like amount; a
             # blurred row of print steps both ways, and far more. The step most sides agree on is kept,
             # and the sides that disagree are searched again for an edge like it.
-            polarity = _agreed_step([e.step for e in found.values()])
-            max_step = _STEP_RATIO * float(np.linalg.norm(polarity))
+            if polarity is None:
+                polarity = _agreed_step([e.step for e in found.values()])
+                max_step = _STEP_RATIO * float(np.linalg.norm(polarity))
             found = {i: e for i, e in found.items() if _alike(e.step, polarity, max_step)}
             found.update(
                 grads.lines_near(quad, _REACH, skip=set(lines) | set(found), polarity=polarity, max_step=max_step)
