@@ -196,7 +196,7 @@ class CardPipeline:
             (len(template) >= _MIN_ANCHORS or settled.sides_found == 4)
             and template_fit.template_residual(settled.quad_xy, template, seen, card_wh)
             <= max(own + _ANCHORS_SLACK, _ANCHORS_SETTLED)
-            and grads.support(geometry.quad_to_array(settled.quad_xy)) > grads.support(current) + _SUPPORT_MARGIN
+            and _edges_prefer(grads, geometry.quad_to_array(settled.quad_xy), current, settled.sides_found)
         )
         timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
         if not taken:
@@ -302,6 +302,13 @@ class CardPipeline:
             jpeg=crop.jpeg if options.return_portrait and crop.face_found else None,
             face_score=crop.face_score,
         )
+
+
+def _edges_prefer(grads: edge_snap.Gradients, settled: np.ndarray, current: np.ndarray, sides_found: int) -> bool:
+    """The photo's edges speak clearly more for the settled outline, or as much when all its sides
+    run along an edge found."""
+    gain = grads.support(settled) - grads.support(current)
+    return gain > _SUPPORT_MARGIN or (sides_found == 4 and gain >= 0.0)
 
 
 def _better(a: CardReading | None, b: CardReading) -> CardReading:
