@@ -26,6 +26,8 @@ _ANCHOR_SIGMA = 0.01  # print registration and the reader's character positions
 _INDEPENDENT_ANCHORS = 3.0
 # Two sides' colour steps this alike (cosine) step the same way.
 _SAME_WAY = 0.3
+# Sides that must agree on the way the card steps before the others are held to it.
+_MAJORITY = 2
 # A side stepping this many times more than the others is not the same card edge (a row of print).
 _STEP_RATIO = 4.0
 _EDGE_SIGMA = 0.002  # a side found along its whole length
@@ -62,11 +64,12 @@ def snap_with_anchors(
             # and the sides that disagree are searched again for an edge like it.
             if polarity is None:
                 polarity = _agreed_step([e.step for e in found.values()])
-                max_step = _STEP_RATIO * float(np.linalg.norm(polarity))
-            found = {i: e for i, e in found.items() if _alike(e.step, polarity, max_step)}
-            found.update(
-                grads.lines_near(quad, _REACH, skip=set(lines) | set(found), polarity=polarity, max_step=max_step)
-            )
+                max_step = _STEP_RATIO * float(np.linalg.norm(polarity)) if polarity is not None else np.inf
+            if polarity is not None:
+                found = {i: e for i, e in found.items() if _alike(e.step, polarity, max_step)}
+                found.update(
+                    grads.lines_near(quad, _REACH, skip=set(lines) | set(found), polarity=polarity, max_step=max_step)
+                )
         if not found:
             break
         lines.update({i: (e.point, e.direction) for i, e in found.items()})
@@ -82,11 +85,14 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b)) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
 
 
-def _agreed_step(steps: list[np.ndarray]) -> np.ndarray:
-    """The step most sides agree with; between equals, the strongest. Sides vote, not steps: one bold
-    row of print outweighs a faint edge but not three."""
+def _agreed_step(steps: list[np.ndarray]) -> np.ndarray | None:
+    """The step that two sides or more agree on, the strongest of them; None when no two agree.
+    Sides vote, not steps: one bold row of print outweighs a faint edge but not two. Light falling
+    across the photo can make a pale card lighter than the paper on one side and darker on another,
+    so two sides that disagree say nothing."""
     votes = [sum(_cosine(s, t) >= _SAME_WAY for t in steps) for s in steps]
-    return steps[max(range(len(steps)), key=lambda k: (votes[k], float(np.linalg.norm(steps[k]))))]
+    best = max(range(len(steps)), key=lambda k: (votes[k], float(np.linalg.norm(steps[k]))))
+    return steps[best] if votes[best] >= _MAJORITY else None
 
 
 def _fit(

@@ -25,7 +25,7 @@ _CHANNEL_WEIGHTS = np.array([1.0, 2.0, 2.0], dtype=np.float32)
 _HOLDS = 0.85
 # Weakest steady step (levels per pixel, after smoothing) taken as an edge.
 _MIN_STEP = 0.5
-# A side needs this share of its samples inside the photo to be searched.
+# A line needs this share of its samples inside the photo to be judged.
 _MIN_VISIBLE = 0.3
 _MIN_REACH_PX = 2.0
 _TS = np.linspace(0.08, 0.92, _SAMPLES)  # along a side, clear of the rounded corners
@@ -193,7 +193,7 @@ def _offset_steps(
     mx, my = pos[..., 0].astype(np.float32), pos[..., 1].astype(np.float32)
     hgt, wid = gx.shape[:2]
     inside = (mx >= 1) & (mx <= wid - 2) & (my >= 1) & (my <= hgt - 2)
-    if inside.all(axis=1).mean() < _MIN_VISIBLE:
+    if inside.any(axis=1).mean() < _MIN_VISIBLE:
         return None
     step = cv2.remap(gx, mx, my, cv2.INTER_LINEAR) * np.float32(normal[0]) + cv2.remap(
         gy, mx, my, cv2.INTER_LINEAR
@@ -222,5 +222,6 @@ def _steady_step(vals: np.ndarray, signed: bool = False) -> np.ndarray:
     low = np.take_along_axis(ordered, (top * (1.0 - _HOLDS)).astype(np.int64), axis=2)[:, :, 0]
     high = np.take_along_axis(ordered, (top * _HOLDS).astype(np.int64), axis=2)[:, :, 0]
     step = np.maximum(low if signed else np.maximum(low, -high), 0.0)
-    step = np.where(valid[:, :, 0] > 0, step, 0.0)
+    # a line mostly out of the photo is judged on too few samples to say it holds
+    step = np.where(valid[:, :, 0] >= max(1.0, _MIN_VISIBLE * vals.shape[2]), step, 0.0)
     return np.asarray(np.sqrt(np.sum(step**2, axis=2)))

@@ -76,11 +76,16 @@ def test_sides_vote_for_the_way_the_card_steps_and_one_bold_row_of_print_does_no
     faint = [np.array([1.1, 0.0, 0.05]), np.array([1.3, 0.1, 0.0]), np.array([0.9, -0.05, 0.02])]
     row_of_print = np.array([-23.0, 0.2, 0.1])  # ink: darker going inward, and far stronger
     agreed = anchored_snap._agreed_step([*faint, row_of_print])
-    assert any(agreed is f for f in faint)
+    assert agreed is not None and any(agreed is f for f in faint)
     max_step = anchored_snap._STEP_RATIO * float(np.linalg.norm(agreed))
     assert all(anchored_snap._alike(f, agreed, max_step) for f in faint)
     assert not anchored_snap._alike(row_of_print, agreed, max_step)
     assert not anchored_snap._alike(-row_of_print, agreed, max_step)  # the row's other flank: too strong
+
+
+def test_two_sides_that_step_opposite_ways_hold_no_vote() -> None:
+    """Light across the photo: the card lighter than the paper at one side, darker at the other."""
+    assert anchored_snap._agreed_step([np.array([2.7, 0.0, 0.2]), np.array([-4.7, -0.5, 0.1])]) is None
 
 
 @pytest.mark.parametrize("hidden", [True, False])
