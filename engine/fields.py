@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -22,6 +22,10 @@ DIGITS = "0123456789"
 _ADDRESS_MAX_LINES = 3
 _MERGED_CANDIDATES = 3
 _STEP_MARGIN = 3  # recogniser time steps (a CJK character spans about six)
+# A label read only in part is believed only on a row this close to where it is printed (rows are 6.5 mm apart).
+_LABEL_ROW_SLACK_MM = 4.0
+# A character this close before the value's column may still be the label's last one.
+_LABEL_VALUE_GAP_MM = 1.5
 # GB 11643 as printed on this permit: 8, region 1/2/3, 0000, birth date and sequence, check character.
 _ID_POSITIONS: tuple[str, ...] = ("8", "123", "0", "0", "0", "0") + (DIGITS,) * 11 + (DIGITS + "X",)
 _PROBE_MIN_CONFIDENCE = 0.7
@@ -176,8 +180,16 @@ class FieldReader:
             return self._read_front(rows, lines, card_wh, card_bgr)
         return self._read_back(rows, lines, card_wh)
 
-    def _label_hits(self, labels: Sequence[Label], rows: Sequence[Row]) -> dict[str, LabelHit | None]:
-        return {lab.text: find_label(rows, lab.text, 0.5 if len(lab.text) <= 2 else 0.6) for lab in labels}
+    def _label_hits(
+        self, labels: Sequence[Label], rows: Sequence[Row], card_wh: tuple[int, int]
+    ) -> dict[str, LabelHit | None]:
+        slack = layout.mm_to_px((0.0, _LABEL_ROW_SLACK_MM), card_wh)[1]
+        hits: dict[str, LabelHit | None] = {}
+        for lab in labels:
+            expected_y = layout.mm_to_px(lab.center_mm, card_wh)[1]
+            hit = find_label(rows, lab.text, 0.5 if len(lab.text) <= 2 else 0.6, expected_y, slack)
+            hits[lab.text] = None if hit is None else _label_column_only(hit, rows[hit.row], lab, card_wh)
+        return hits
 
     def _simple(
         self,
@@ -213,7 +225,7 @@ class FieldReader:
         self, rows: Sequence[Row], lines: Sequence[CardLine], card_wh: tuple[int, int], card_bgr: np.ndarray | None
     ) -> list[FieldReading]:
         labels = {lab.field: lab for lab in layout.FRONT_LABELS}
-        hits = self._label_hits(layout.FRONT_LABELS, rows)
+        hits = self._label_hits(layout.FRONT_LABELS, rows, card_wh)
         portrait_x = layout.mm_to_px((layout.PORTRAIT_MM_XYXY[0], 0), card_wh)[0]
         out: list[FieldReading] = []
 
@@ -372,7 +384,7 @@ class FieldReader:
         self, rows: Sequence[Row], lines: Sequence[CardLine], card_wh: tuple[int, int]
     ) -> list[FieldReading]:
         labels = {lab.field: lab for lab in layout.BACK_LABELS if lab.field}
-        hits = self._label_hits(layout.BACK_LABELS, rows)
+        hits = self._label_hits(layout.BACK_LABELS, rows, card_wh)
         width = float(card_wh[0])
         out: list[FieldReading] = []
 
@@ -401,6 +413,22 @@ class FieldReader:
 
 
 _BIRTH_ROW_RE = re.compile(r"\d{4}年")
+
+
+def _label_column_only(hit: LabelHit, row: Row, label: Label, card_wh: tuple[int, int]) -> LabelHit | None:
+    """The hit without trailing characters that did not read as the label and stand where the value
+    is printed: 住址 read as 住广东省… keeps 广 for the address."""
+    value_x = layout.mm_to_px((label.value_from_mm - _LABEL_VALUE_GAP_MM, 0.0), card_wh)[0]
+    end = hit.end
+    while end > hit.start:
+        k = end - 1
+        label_char = label.text[k - hit.start] if k - hit.start < len(label.text) else ""
+        if row.glyphs[k].char == label_char or row.glyphs[k].x < value_x:
+            break
+        end = k
+    if end == hit.start:
+        return None
+    return hit if end == hit.end else replace(hit, end=end)
 
 
 def _row_y_map(rows: Sequence[Row], hits: dict[str, LabelHit | None], card_wh: tuple[int, int]) -> tuple[float, float]:

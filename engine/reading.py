@@ -6,6 +6,7 @@ field's grammar over exactly the steps that follow its label.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -168,11 +169,17 @@ def label_part(text: str, label: str) -> tuple[int, int, int] | None:
     return None
 
 
-def find_label(rows: Sequence[Row], label: str, min_score: float) -> LabelHit | None:
-    """Best window in any row whose characters match the label (in order, allowing misreads)."""
+def find_label(
+    rows: Sequence[Row], label: str, min_score: float, expected_y: float | None = None, max_dy: float = math.inf
+) -> LabelHit | None:
+    """Best window in any row whose characters match the label (in order, allowing misreads). A window
+    only partly read as the label counts only on a row within `max_dy` of `expected_y`: half a label
+    read elsewhere is most often a value's character (住址 misread as 住姓 is not 姓名)."""
     best: LabelHit | None = None
     for r, row in enumerate(rows):
         score, start, end = match_label(row.text, label)
+        if score < 1.0 and expected_y is not None and abs(row.y_center - expected_y) > max_dy:
+            continue
         if score >= min_score and (best is None or score > best.score):
             best = LabelHit(label, r, start, end, score)
             if score == 1.0:
