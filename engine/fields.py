@@ -14,7 +14,7 @@ import numpy as np
 from engine import layout, rules
 from engine.field_text import BoxXYXY, Decoded, FieldReading, first_match, merge, split_birth, split_validity
 from engine.layout import Label
-from engine.ocr.rec import RecLine, TextRecognizer
+from engine.ocr.rec import RecLine, TextRecognizer, ctc_decode_fixed
 from engine.reading import CardLine, Glyph, LabelHit, Row, find_label, match_label
 from engine.types import Side
 
@@ -59,6 +59,9 @@ class Grammars:
         self.issuer = recognizer.alphabet.mask_for(cjk)
         self.validity = recognizer.alphabet.mask_for(DIGITS + ".-长期")
         self.pass_number = recognizer.alphabet.mask_for(DIGITS + "HM")
+        letter, digit = recognizer.alphabet.mask_for("HM"), recognizer.alphabet.mask_for(DIGITS)
+        # the printed forms of a pass number: H/M and 8 digits, H/M and 10 (older), 8 digits (Taiwan)
+        self.pass_forms = ((letter, *[digit] * 8), (letter, *[digit] * 10), (digit,) * 8)
         self.digits = recognizer.alphabet.mask_for(DIGITS)
 
 
@@ -349,6 +352,23 @@ class FieldReader:
         digits = re.findall(r"\d{2}", count.text)
         return FieldReading("issue_count", digits[-1] if digits else count.text, count.confidences, count.box_xyxy)
 
+    def _pass_number_by_grammar(self, number: Decoded) -> str:
+        """The pass number read again as a whole: the most probable of its printed forms (H or M then
+        eight or ten digits, or eight digits) over the same stretch of the crop. A greedy reading may
+        split H into 11 or merge two equal digits; a fixed-length reading cannot."""
+        fallback = first_match(r"[HM]\d{8}(?:\d{2})?|\d{8}", number.text) or number.text
+        if len(number.lines) != 1 or not number.lines[0].char_steps:
+            return fallback
+        rec = number.lines[0]
+        first = max(0, rec.char_steps[0] - _STEP_MARGIN)
+        end = min(rec.steps_used, rec.char_steps[-1] + _STEP_MARGIN + 1)
+        best: tuple[float, str] | None = None
+        for masks in self._g.pass_forms:
+            found = ctc_decode_fixed(rec.probs, first, end, masks)
+            if found is not None and (best is None or found[1] > best[0]):
+                best = (found[1], "".join(self._rec.alphabet.characters[i] for i in found[0]))
+        return best[1] if best is not None else fallback
+
     def _id_number_from_crop(self, card_bgr: np.ndarray, decoded: Decoded) -> FieldReading | None:
         assert decoded.box_xyxy is not None
         x0, y0, x1, y1 = decoded.box_xyxy
@@ -406,7 +426,7 @@ class FieldReader:
             stop_labels=("签发次数",),
             split_at_gap=True,
         )
-        text = first_match(r"[HM]\d{8}(?:\d{2})?|\d{8}", number.text) or number.text
+        text = number.text if rules.is_valid_pass_number(number.text) else self._pass_number_by_grammar(number)
         out.append(FieldReading("eep_number", text, number.confidences, number.box_xyxy))
         out.append(self._issue_count(rows, lines, hits, labels["issue_count"], pass_row, card_wh))
         return out

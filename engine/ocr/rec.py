@@ -86,6 +86,65 @@ def ctc_decode(
     return "".join(chars), tuple(confs), tuple(xs), tuple(steps)
 
 
+def ctc_decode_fixed(
+    probs: np.ndarray, first_step: int, end_step: int, position_masks: Sequence[np.ndarray]
+) -> tuple[tuple[int, ...], float] | None:
+    """The most probable CTC path over steps `first_step..end_step` that emits exactly one character
+    per mask, each from its own mask: (class indices, log-probability), or None when none fits.
+
+    A grammar of fixed length ("H or M, then eight digits") read this way cannot lose or gain a
+    character the way a greedy reading can (H read as 11, a digit merged into its neighbour).
+    """
+    n = len(position_masks)
+    logp = np.log(np.maximum(probs[first_step:end_step], 1e-12))
+    if n == 0 or len(logp) < n:
+        return None
+    classes = [np.flatnonzero(m[1:]) + 1 for m in position_masks]  # the blank is never a character
+    # states: blank after k characters (k = 0..n), then each (position, class)
+    offsets = np.cumsum([n + 1] + [len(c) for c in classes])
+    n_states = int(offsets[-1])
+    emit = np.zeros(n_states, dtype=np.int64)
+    preds: list[list[int]] = [[] for _ in range(n_states)]
+    for k in range(n + 1):
+        preds[k].append(k)
+        if k > 0:
+            preds[k].extend(range(int(offsets[k - 1]), int(offsets[k])))
+    for k, cls in enumerate(classes):
+        for j, c in enumerate(cls):
+            s = int(offsets[k]) + j
+            emit[s] = c
+            preds[s] += [s, k]  # stay, or start after a blank
+            if k > 0:  # straight after the previous character when it is a different class
+                preds[s] += [int(offsets[k - 1]) + i for i, c2 in enumerate(classes[k - 1]) if c2 != c]
+    width = max(len(p) for p in preds)
+    pred = np.array([p + [p[0]] * (width - len(p)) for p in preds], dtype=np.int64)
+    score = np.full(n_states, -np.inf)
+    score[0] = logp[0, 0]
+    score[offsets[0] : offsets[0] + len(classes[0])] = logp[0, classes[0]]
+    back = np.zeros((len(logp), n_states), dtype=np.int64)
+    for t in range(1, len(logp)):
+        cand = score[pred]
+        best = cand.argmax(axis=1)
+        back[t] = pred[np.arange(n_states), best]
+        score = cand[np.arange(n_states), best] + logp[t, emit]
+    ends = [n, *range(int(offsets[n - 1]), int(offsets[n]))]
+    state = max(ends, key=lambda e: score[e])
+    if not np.isfinite(score[state]):
+        return None
+    total = float(score[state])
+    path = [state]
+    for t in range(len(logp) - 1, 0, -1):
+        state = int(back[t, state])
+        path.append(state)
+    chars: list[int] = []
+    previous = -1
+    for st in reversed(path):
+        if st > n and st != previous:
+            chars.append(int(emit[st]))
+        previous = st
+    return (tuple(chars), total) if len(chars) == n else None
+
+
 def _bucket_width_px(crop_bgr: np.ndarray, bucket_px: int) -> int:
     h, w = crop_bgr.shape[:2]
     natural = math.ceil(REC_HEIGHT_PX * w / max(h, 1))
