@@ -50,8 +50,12 @@ _ANCHORS_CLOSE = 0.02
 _ANCHORS_SLACK = 0.01
 # Anchors this close count as agreeing with an outline refitted to the edges, whatever the first one said.
 _ANCHORS_SETTLED = 0.016
-# How much more of the outline the photo's edges must show (in sides) to refit it to them.
+# Support (sides, each up to one) above which an outline the anchors agree with is not searched again.
+_SETTLED_SUPPORT = 3.9
+# How much more of the outline the photo's edges must show (in sides) to refit it to them; less when
+# every side of the refitted outline runs along an edge found.
 _SUPPORT_MARGIN = 0.25
+_SUPPORT_MARGIN_ALL_SIDES = 0.05
 # A replaced outline is judged again by the anchors it let us read; twice is enough in practice.
 _AGREEMENT_ROUNDS = 2
 # 1.2 mm over the card's 101 mm diagonal.
@@ -168,8 +172,9 @@ class CardPipeline:
         """An outline the printed anchors disagree with (a photo frame, a part of the card, a shadow) is
         replaced by another outline found in the photo that puts them where they were read, or else by
         the outline they imply, snapped to the card's edges. The new reading, with more anchors read, is
-        checked once more. An outline drawn from the text (`from_text`), or one the anchors still
-        disagree with, is then refitted to the anchors and the edges that show."""
+        checked once more. An outline drawn from the text (`from_text`), one the anchors still
+        disagree with, or one with a side along no edge, is then refitted to the anchors and the edges
+        that show."""
         for _ in range(_AGREEMENT_ROUNDS):
             replaced = self._replace_outline(img, reading, outlines, timings)
             if replaced is None:
@@ -185,12 +190,14 @@ class CardPipeline:
         if len(template) < 2:
             return reading
         own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
-        if not always and own <= _ANCHORS_AGREE:
-            return reading
         start = time.perf_counter()
         grads = edge_snap.Gradients.of(img)
-        settled = anchored_snap.snap_with_anchors(grads, reading.quad_xy, template, seen, card_wh)
         current = geometry.quad_to_array(reading.quad_xy)
+        # an outline that agrees with the anchors and runs along an edge on every side is settled
+        if not always and own <= _ANCHORS_AGREE and grads.support(current) >= _SETTLED_SUPPORT:
+            timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
+            return reading
+        settled = anchored_snap.snap_with_anchors(grads, reading.quad_xy, template, seen, card_wh)
         # Two anchors (the ID number's ends) fix no outline by themselves: then every side must show.
         taken = (
             (len(template) >= _MIN_ANCHORS or settled.sides_found == 4)
@@ -305,10 +312,10 @@ class CardPipeline:
 
 
 def _edges_prefer(grads: edge_snap.Gradients, settled: np.ndarray, current: np.ndarray, sides_found: int) -> bool:
-    """The photo's edges speak clearly more for the settled outline, or as much when all its sides
-    run along an edge found."""
+    """The photo's edges speak clearly more for the settled outline, or somewhat more when all its
+    sides run along an edge found."""
     gain = grads.support(settled) - grads.support(current)
-    return gain > _SUPPORT_MARGIN or (sides_found == 4 and gain >= 0.0)
+    return gain > _SUPPORT_MARGIN or (sides_found == 4 and gain > _SUPPORT_MARGIN_ALL_SIDES)
 
 
 def _better(a: CardReading | None, b: CardReading) -> CardReading:

@@ -18,6 +18,8 @@ _MIN_LABELS = 3
 _MIN_FOR_HOMOGRAPHY = 6
 # An anchor further off than this share of the diagonal counts as this far (a misread label).
 _RESIDUAL_CLIP = 0.05
+# How far past the photo's edge (share of the diagonal) the anchors must put a corner to call it cut.
+_CUT_EVIDENCE = 0.015
 
 
 Pair = tuple[tuple[float, float], tuple[float, float]]
@@ -139,12 +141,15 @@ def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[
     lies outside the photo. A corner keeps to its visible side's line (an edge seen in the photo is
     more exact than the labels), and only its place along that line comes from the fitted outline."""
     w, h = image_size_wh
+    # The anchors place a corner to 1-2 % of the diagonal: a card whose corner they put just past the
+    # photo's edge may as well end on it, where the outline found it.
+    beyond = _CUT_EVIDENCE * float(np.linalg.norm(np.subtract(fitted_xy[2], fitted_xy[0])))
 
     def on_edge(p: tuple[float, float]) -> bool:
         return p[0] <= margin_px or p[1] <= margin_px or p[0] >= w - 1 - margin_px or p[1] >= h - 1 - margin_px
 
     def outside(p: tuple[float, float]) -> bool:
-        return p[0] < 0 or p[1] < 0 or p[0] > w - 1 or p[1] > h - 1
+        return p[0] < -beyond or p[1] < -beyond or p[0] > w - 1 + beyond or p[1] > h - 1 + beyond
 
     out = list(quad_xy)
     for i, (q, f) in enumerate(zip(quad_xy, fitted_xy, strict=True)):

@@ -48,3 +48,10 @@ def test_fitted_corners_inside_the_photo_do_not_move_the_found_ones() -> None:
     found: QuadXY = ((0.0, 100.0), (900.0, 100.0), (900.0, 600.0), (0.0, 600.0))
     fitted: QuadXY = ((12.0, 98.0), (905.0, 99.0), (903.0, 604.0), (10.0, 601.0))
     assert extend_cut_corners(found, fitted, SIZE, 3.0) == found
+
+
+def test_a_corner_the_anchors_put_only_just_past_the_photos_edge_stays_where_it_was_found() -> None:
+    """The anchors place a corner to 1-2 % of the diagonal: 5 px past the edge is no evidence of a cut."""
+    found: QuadXY = ((100.0, 100.0), (900.0, 100.0), (997.5, 799.0), (100.0, 700.0))
+    fitted: QuadXY = ((100.0, 100.0), (900.0, 100.0), (1004.0, 803.0), (100.0, 700.0))
+    assert extend_cut_corners(found, fitted, SIZE, 3.0) == found
