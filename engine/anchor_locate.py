@@ -14,6 +14,11 @@ from engine.template_fit import fit_template
 from engine.types import QuadXY, Side
 
 _MAX_LINES = 40
+# Text tilted this far (degrees, either way) from the nearest of 0/90/180/270 is read again levelled.
+_DESKEW_MIN_DEG = 12.0
+_TILT_LINES = 8
+
+Pair = tuple[tuple[float, float], tuple[float, float]]
 
 
 class AnchorLocator:
@@ -25,21 +30,59 @@ class AnchorLocator:
         self._max_side_px = max(max_side_px, 960)
         self._card_wh = layout.card_size_px(1000)
 
-    def __call__(self, img_bgr: np.ndarray) -> QuadXY | None:
+    def __call__(self, img_bgr: np.ndarray) -> tuple[QuadXY, ...]:
+        """The card outlines the labels imply: from the lines as detected and, when they are tilted well
+        off the horizontal (cut out less cleanly, read worse), from the photo turned level; the reader
+        decides between them."""
         h, w = img_bgr.shape[:2]
         scale = min(1.0, self._max_side_px / max(h, w))
         small = cv2.resize(img_bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        quads = self._lines(small)
+        if not quads:
+            return ()
+        fits = [self._fit(self._anchor_pairs(small, quads), scale)]
+        tilt = _text_tilt_deg(quads)
+        if abs(tilt) >= _DESKEW_MIN_DEG:
+            turn = cv2.getRotationMatrix2D((small.shape[1] / 2, small.shape[0] / 2), tilt, 1.0)
+            level = cv2.warpAffine(small, turn, (small.shape[1], small.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+            back = np.vstack([cv2.invertAffineTransform(turn), [0.0, 0.0, 1.0]])
+            level_pairs = self._anchor_pairs(level, self._lines(level))
+            seen = geometry.map_points(back, np.array([p for _, p in level_pairs], dtype=np.float64).reshape(-1, 2))
+            pairs: list[Pair] = [(t, (float(x), float(y))) for (t, _), (x, y) in zip(level_pairs, seen, strict=True)]
+            fits.append(self._fit(pairs, scale))
+        return tuple(f for f in fits if f is not None)
+
+    def _lines(self, small: np.ndarray) -> list[QuadXY]:
         boxes = sorted(self._det(small, self._max_side_px), key=lambda b: -_length(b.quad_xy))[:_MAX_LINES]
-        if not boxes:
+        return [_reading_order(b.quad_xy) for b in boxes]
+
+    def _fit(self, pairs: list[Pair], scale: float) -> QuadXY | None:
+        if len(pairs) < 2:
             return None
-        quads = [_reading_order(b.quad_xy) for b in boxes]
+        src = np.array([p[0] for p in pairs], dtype=np.float32)
+        dst = np.array([p[1] for p in pairs], dtype=np.float32) / scale
+        matrix = fit_template(src, dst, 12.0 / scale)
+        if matrix is None:
+            return None
+        cw, ch = self._card_wh
+        corners = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], dtype=np.float64)
+        mapped = geometry.map_points(matrix, corners)
+        return (
+            (float(mapped[0, 0]), float(mapped[0, 1])),
+            (float(mapped[1, 0]), float(mapped[1, 1])),
+            (float(mapped[2, 0]), float(mapped[2, 1])),
+            (float(mapped[3, 0]), float(mapped[3, 1])),
+        )
+
+    def _anchor_pairs(self, small: np.ndarray, quads: list[QuadXY]) -> list[Pair]:
+        """(template point in card px, where it was read in `small`) for the side with more anchors read."""
         crops = [crop_line(small, q) for q in quads]
         flips = self._cls.upside_down_logits(crops) > 0
         quads = [(q[2], q[3], q[0], q[1]) if flip else q for q, flip in zip(quads, flips, strict=True)]
         crops = [cv2.rotate(c, cv2.ROTATE_180) if flip else c for c, flip in zip(crops, flips, strict=True)]
         recs = self._rec(crops)
 
-        matches: dict[Side, list[tuple[tuple[float, float], tuple[float, float]]]] = {Side.FRONT: [], Side.BACK: []}
+        matches: dict[Side, list[Pair]] = {Side.FRONT: [], Side.BACK: []}
         for quad, rec in zip(quads, recs, strict=True):
             # Normalise character by character so each keeps its position along the line.
             chars = [
@@ -57,31 +100,13 @@ class AnchorLocator:
                 fracs = [f for _, f in chars[start : start + count]]
                 point = _along(quad, float(np.mean(fracs)))
                 template = layout.mm_to_px(_label_part_center_mm(label, label_first, count), self._card_wh)
-                matches[label.side].append((template, (point[0] / scale, point[1] / scale)))
+                matches[label.side].append((template, point))
             # The ID number's first and last digits: two anchors with the card's direction in them.
             for span in layout.FIXED_SPANS[Side.FRONT]:
                 for idx, mm in span.ends(text):
-                    point = _along(quad, chars[idx][1])
-                    template = layout.mm_to_px(mm, self._card_wh)
-                    matches[Side.FRONT].append((template, (point[0] / scale, point[1] / scale)))
+                    matches[Side.FRONT].append((layout.mm_to_px(mm, self._card_wh), _along(quad, chars[idx][1])))
         side = max(matches, key=lambda s: len(matches[s]))
-        pairs = matches[side]
-        if len(pairs) < 2:
-            return None
-        src = np.array([p[0] for p in pairs], dtype=np.float32)
-        dst = np.array([p[1] for p in pairs], dtype=np.float32)
-        matrix = fit_template(src, dst, 12.0 / scale)
-        if matrix is None:
-            return None
-        cw, ch = self._card_wh
-        corners = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], dtype=np.float64)
-        mapped = geometry.map_points(matrix, corners)
-        return (
-            (float(mapped[0, 0]), float(mapped[0, 1])),
-            (float(mapped[1, 0]), float(mapped[1, 1])),
-            (float(mapped[2, 0]), float(mapped[2, 1])),
-            (float(mapped[3, 0]), float(mapped[3, 1])),
-        )
+        return matches[side]
 
 
 def _label_part_center_mm(label: layout.Label, first: int, count: int) -> tuple[float, float]:
@@ -91,6 +116,18 @@ def _label_part_center_mm(label: layout.Label, first: int, count: int) -> tuple[
     pitch_mm = 2.9  # label character pitch, letter spacing included
     mid = first + (count - 1) / 2 - (n - 1) / 2
     return label.center_mm[0] + mid * pitch_mm, label.center_mm[1]
+
+
+def _text_tilt_deg(quads: list[QuadXY]) -> float:
+    """The lines' common tilt from the nearest right angle, in cv2's rotation sense (turning the photo
+    by it levels them); the median over the longest lines."""
+    angles = []
+    for q in quads[:_TILT_LINES]:
+        p = np.array(q, dtype=np.float64)
+        d = (p[1] + p[2]) / 2 - (p[0] + p[3]) / 2
+        a = float(np.degrees(np.arctan2(d[1], d[0])))
+        angles.append((a + 45.0) % 90.0 - 45.0)
+    return float(np.median(angles)) if angles else 0.0
 
 
 def _length(quad: QuadXY) -> float:

@@ -151,14 +151,14 @@ class CardPipeline:
             return best
         # No outline carried the permit's labels well: find the labels in the whole photo instead.
         start = time.perf_counter()
-        quad = self.stages.anchors(img)
+        quads = self.stages.anchors(img)
         timings["anchor_locate"] = (time.perf_counter() - start) * 1000.0
-        if quad is None:
-            return best
-        for attempt in (locator.refine_quad(img, quad, outlines), quad):
-            reading = self.stages.reader(img, attempt, timings)
-            if reading is not None:
-                return _better(best, self._agree_with_labels(img, reading, outlines, timings, from_text=True))
+        for quad in quads:
+            for attempt in (locator.refine_quad(img, quad, outlines), quad):
+                reading = self.stages.reader(img, attempt, timings)
+                if reading is not None:
+                    best = _better(best, self._agree_with_labels(img, reading, outlines, timings, from_text=True))
+                    break
         return best
 
     def _agree_with_labels(
