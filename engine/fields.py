@@ -396,6 +396,15 @@ class FieldReader:
                 text = _repair_with_alternatives(rec, text, self._rec, self._g.id_number, rules.is_valid_id_number)
             if len(text) == 17:
                 text = _restore_merged_repeat(rec, text, self._g.id_number) or text
+            if not rules.is_valid_id_number(text) and rec.char_steps:
+                # read again as exactly eighteen characters, each from what its position allows; kept
+                # only when the check character confirms it
+                first = max(0, rec.char_steps[0] - _STEP_MARGIN)
+                end = min(rec.steps_used, rec.char_steps[-1] + _STEP_MARGIN + 1)
+                found = ctc_decode_fixed(rec.probs, first, end, self._g.id_positions)
+                if found is not None:
+                    fixed = "".join(self._rec.alphabet.characters[i] for i in found[0])
+                    text = fixed if rules.is_valid_id_number(fixed) else text
         if len(text) == 17 and rules.is_valid_id_number("8" + text):
             text = "8" + text  # the leading 8 lost at the crop's edge; the check character confirms it
         return FieldReading("idcard_number", text, decoded.confidences, decoded.box_xyxy)
