@@ -66,13 +66,7 @@ class AnchorLocator:
             return None
         cw, ch = self._card_wh
         corners = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], dtype=np.float64)
-        mapped = geometry.map_points(matrix, corners)
-        return (
-            (float(mapped[0, 0]), float(mapped[0, 1])),
-            (float(mapped[1, 0]), float(mapped[1, 1])),
-            (float(mapped[2, 0]), float(mapped[2, 1])),
-            (float(mapped[3, 0]), float(mapped[3, 1])),
-        )
+        return geometry.scale_quad(geometry.map_points(matrix, corners), 1.0)
 
     def _anchor_pairs(self, small: np.ndarray, quads: list[QuadXY]) -> list[Pair]:
         """(template point in card px, where it was read in `small`) for the side with more anchors read."""

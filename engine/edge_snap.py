@@ -100,25 +100,28 @@ class Gradients:
                 total += min(float(step.max()), _FULL_SUPPORT_STEP) / _FULL_SUPPORT_STEP
         return total
 
+    def snap(self, quad_xy: QuadXY, reach_share: float = 0.1) -> Snapped:
+        """`quad_xy` with each side moved onto the strongest straight edge within `reach_share` of the
+        diagonal, then once more within a narrow band; sides with no edge stay where they were."""
+        quad = geometry.quad_to_array(quad_xy)
+        moved: set[int] = set()
+        for reach in (reach_share, 0.015):
+            found = self.lines_near(quad, reach)
+            moved |= set(found)
+            lines = [
+                (found[i].point, found[i].direction) if i in found else (quad[i], quad[(i + 1) % 4] - quad[i])
+                for i in range(4)
+            ]
+            candidate = corners_of(lines, quad)
+            if not geometry.is_convex(candidate):
+                break
+            quad = candidate
+        return Snapped(geometry.scale_quad(quad, 1.0), len(moved))
+
 
 def snap_to_edges(img_bgr: np.ndarray, quad_xy: QuadXY, reach_share: float = 0.1) -> Snapped:
-    """`quad_xy` with each side moved onto the strongest straight edge within `reach_share` of the
-    diagonal, then once more within a narrow band; sides with no edge stay where they were."""
-    grads = Gradients.of(img_bgr)
-    quad = geometry.quad_to_array(quad_xy)
-    moved: set[int] = set()
-    for reach in (reach_share, 0.015):
-        found = grads.lines_near(quad, reach)
-        moved |= set(found)
-        lines = [
-            (found[i].point, found[i].direction) if i in found else (quad[i], quad[(i + 1) % 4] - quad[i])
-            for i in range(4)
-        ]
-        candidate = corners_of(lines, quad)
-        if not geometry.is_convex(candidate):
-            break
-        quad = candidate
-    return Snapped(geometry.scale_quad(quad, 1.0), len(moved))
+    """`Gradients.snap` on a photo whose gradients are not at hand."""
+    return Gradients.of(img_bgr).snap(quad_xy, reach_share)
 
 
 def corners_of(lines: list[tuple[np.ndarray, np.ndarray]], fallback: np.ndarray) -> np.ndarray:

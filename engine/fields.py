@@ -357,17 +357,22 @@ class FieldReader:
         eight or ten digits, or eight digits) over the same stretch of the crop. A greedy reading may
         split H into 11 or merge two equal digits; a fixed-length reading cannot."""
         fallback = first_match(r"[HM]\d{8}(?:\d{2})?|\d{8}", number.text) or number.text
-        if len(number.lines) != 1 or not number.lines[0].char_steps:
+        if len(number.lines) != 1:
             return fallback
-        rec = number.lines[0]
+        readings = [r for r in (self._read_fixed(number.lines[0], masks) for masks in self._g.pass_forms) if r]
+        return max(readings, key=lambda r: r[1])[0] if readings else fallback
+
+    def _read_fixed(self, rec: RecLine, masks: Sequence[np.ndarray]) -> tuple[str, float] | None:
+        """The stretch of `rec` its greedy reading covered (with a little room either side) read again
+        as exactly one character per mask: (text, log-probability), or None."""
+        if not rec.char_steps:
+            return None
         first = max(0, rec.char_steps[0] - _STEP_MARGIN)
         end = min(rec.steps_used, rec.char_steps[-1] + _STEP_MARGIN + 1)
-        best: tuple[float, str] | None = None
-        for masks in self._g.pass_forms:
-            found = ctc_decode_fixed(rec.probs, first, end, masks)
-            if found is not None and (best is None or found[1] > best[0]):
-                best = (found[1], "".join(self._rec.alphabet.characters[i] for i in found[0]))
-        return best[1] if best is not None else fallback
+        found = ctc_decode_fixed(rec.probs, first, end, masks)
+        if found is None:
+            return None
+        return "".join(self._rec.alphabet.characters[i] for i in found[0]), found[1]
 
     def _id_number_from_crop(self, card_bgr: np.ndarray, decoded: Decoded) -> FieldReading | None:
         assert decoded.box_xyxy is not None
@@ -396,15 +401,12 @@ class FieldReader:
                 text = _repair_with_alternatives(rec, text, self._rec, self._g.id_number, rules.is_valid_id_number)
             if len(text) == 17:
                 text = _restore_merged_repeat(rec, text, self._g.id_number) or text
-            if not rules.is_valid_id_number(text) and rec.char_steps:
+            if not rules.is_valid_id_number(text):
                 # read again as exactly eighteen characters, each from what its position allows; kept
                 # only when the check character confirms it
-                first = max(0, rec.char_steps[0] - _STEP_MARGIN)
-                end = min(rec.steps_used, rec.char_steps[-1] + _STEP_MARGIN + 1)
-                found = ctc_decode_fixed(rec.probs, first, end, self._g.id_positions)
-                if found is not None:
-                    fixed = "".join(self._rec.alphabet.characters[i] for i in found[0])
-                    text = fixed if rules.is_valid_id_number(fixed) else text
+                fixed = self._read_fixed(rec, self._g.id_positions)
+                if fixed is not None and rules.is_valid_id_number(fixed[0]):
+                    text = fixed[0]
         if len(text) == 17 and rules.is_valid_id_number("8" + text):
             text = "8" + text  # the leading 8 lost at the crop's edge; the check character confirms it
         return FieldReading("idcard_number", text, decoded.confidences, decoded.box_xyxy)

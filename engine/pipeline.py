@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 
@@ -138,12 +139,13 @@ class CardPipeline:
         outlines = locator.all_candidates(img)
         candidates = [c for c in outlines if c.score >= locator.min_score][: locator.max_candidates]
         timings["locate"] = (time.perf_counter() - start) * 1000.0
+        photo = _Photo(img)
         best: CardReading | None = None
         for candidate in candidates[:_MAX_QUADS_TRIED]:
             reading = self.stages.reader(img, candidate.quad_xy, timings)
             if reading is None:
                 continue
-            reading = self._agree_with_labels(img, reading, outlines, timings, from_text=False)
+            reading = self._agree_with_labels(photo, reading, outlines, timings, from_text=False)
             best = _better(best, reading)
             if best.labels_found >= _WELL_READ:
                 return best
@@ -157,13 +159,13 @@ class CardPipeline:
             for attempt in (locator.refine_quad(img, quad, outlines), quad):
                 reading = self.stages.reader(img, attempt, timings)
                 if reading is not None:
-                    best = _better(best, self._agree_with_labels(img, reading, outlines, timings, from_text=True))
+                    best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=True))
                     break
         return best
 
     def _agree_with_labels(
         self,
-        img: np.ndarray,
+        photo: _Photo,
         reading: CardReading,
         outlines: Sequence[QuadCandidate],
         timings: dict[str, float],
@@ -176,14 +178,14 @@ class CardPipeline:
         disagree with, or one with a side along no edge, is then refitted to the anchors and the edges
         that show."""
         for _ in range(_AGREEMENT_ROUNDS):
-            replaced = self._replace_outline(img, reading, outlines, timings)
+            replaced = self._replace_outline(photo, reading, outlines, timings)
             if replaced is None:
                 break
             reading = replaced
-        return self._settle_on_edges(img, reading, timings, always=from_text)
+        return self._settle_on_edges(photo, reading, timings, always=from_text)
 
     def _settle_on_edges(
-        self, img: np.ndarray, reading: CardReading, timings: dict[str, float], always: bool
+        self, photo: _Photo, reading: CardReading, timings: dict[str, float], always: bool
     ) -> CardReading:
         card_wh = self.stages.reader.card_size_wh
         template, seen = template_fit.anchors_in_image(reading.rows, reading.side, card_wh, reading.card_to_image)
@@ -191,10 +193,10 @@ class CardPipeline:
             return reading
         own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
         start = time.perf_counter()
-        grads = edge_snap.Gradients.of(img)
-        current = geometry.quad_to_array(reading.quad_xy)
+        grads = photo.edges
+        support = grads.support(geometry.quad_to_array(reading.quad_xy))
         # an outline that agrees with the anchors and runs along an edge on every side is settled
-        if not always and own <= _ANCHORS_AGREE and grads.support(current) >= _SETTLED_SUPPORT:
+        if not always and own <= _ANCHORS_AGREE and support >= _SETTLED_SUPPORT:
             timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
             return reading
         settled = anchored_snap.snap_with_anchors(grads, reading.quad_xy, template, seen, card_wh)
@@ -203,16 +205,16 @@ class CardPipeline:
             (len(template) >= _MIN_ANCHORS or settled.sides_found == 4)
             and template_fit.template_residual(settled.quad_xy, template, seen, card_wh)
             <= max(own + _ANCHORS_SLACK, _ANCHORS_SETTLED)
-            and _edges_prefer(grads, geometry.quad_to_array(settled.quad_xy), current, settled.sides_found)
+            and _edges_prefer(grads.support(geometry.quad_to_array(settled.quad_xy)) - support, settled.sides_found)
         )
         timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
         if not taken:
             return reading
-        again = self.stages.reader(img, settled.quad_xy, timings)
+        again = self.stages.reader(photo.img, settled.quad_xy, timings)
         return again if again is not None and again.labels_found >= reading.labels_found - 1 else reading
 
     def _replace_outline(
-        self, img: np.ndarray, reading: CardReading, outlines: Sequence[QuadCandidate], timings: dict[str, float]
+        self, photo: _Photo, reading: CardReading, outlines: Sequence[QuadCandidate], timings: dict[str, float]
     ) -> CardReading | None:
         card_wh = self.stages.reader.card_size_wh
         template, seen = template_fit.anchors_in_image(reading.rows, reading.side, card_wh, reading.card_to_image)
@@ -227,7 +229,7 @@ class CardPipeline:
         if residuals:
             k = int(np.argmin(residuals))
             if residuals[k] <= min(_ANCHORS_CLOSE, 0.6 * own):
-                again = self.stages.reader(img, outlines[k].quad_xy, timings)
+                again = self.stages.reader(photo.img, outlines[k].quad_xy, timings)
                 if again is not None and again.labels_found >= reading.labels_found - 1:
                     return again
         if len(template) < _MIN_ANCHORS or len({round(y) for y in template[:, 1]}) < 2:
@@ -235,11 +237,11 @@ class CardPipeline:
         fitted = template_fit.fitted_card_quad(reading.rows, reading.side, card_wh, reading.card_to_image)
         if fitted is None or geometry.corner_error_ratio(reading.quad_xy, fitted) <= _LABELS_DISAGREE:
             return None
-        again = self.stages.reader(img, self._snap(img, fitted, template, seen, outlines), timings)
+        again = self.stages.reader(photo.img, self._snap(photo, fitted, template, seen, outlines), timings)
         return again if again is not None and again.labels_found >= reading.labels_found else None
 
     def _snap(
-        self, img: np.ndarray, fitted: QuadXY, template: np.ndarray, seen: np.ndarray, outlines: Sequence[QuadCandidate]
+        self, photo: _Photo, fitted: QuadXY, template: np.ndarray, seen: np.ndarray, outlines: Sequence[QuadCandidate]
     ) -> QuadXY:
         """The fitted outline moved onto the card's edges, by the whole-side search or else by the
         geometric cue's refinement, unless that moves the anchors away from where they were read."""
@@ -249,11 +251,11 @@ class CardPipeline:
         def keeps_anchors(quad: QuadXY) -> bool:
             return template_fit.template_residual(quad, template, seen, card_wh) <= limit
 
-        snapped = edge_snap.snap_to_edges(img, fitted)
+        snapped = photo.edges.snap(fitted)
         if snapped.sides_snapped >= 3 and keeps_anchors(snapped.quad_xy):
             return snapped.quad_xy
         # the refinement searches the photo's edges again: only when the whole-side search was not taken
-        refined = self.stages.locator.refine_quad(img, fitted, outlines)
+        refined = self.stages.locator.refine_quad(photo.img, fitted, outlines)
         return refined if keeps_anchors(refined) else fitted
 
     # -- fields and scores --------------------------------------------------------------------
@@ -311,11 +313,22 @@ class CardPipeline:
         )
 
 
-def _edges_prefer(grads: edge_snap.Gradients, settled: np.ndarray, current: np.ndarray, sides_found: int) -> bool:
-    """The photo's edges speak clearly more for the settled outline, or somewhat more when all its
-    sides run along an edge found."""
-    gain = grads.support(settled) - grads.support(current)
+def _edges_prefer(gain: float, sides_found: int) -> bool:
+    """The photo's edges speak clearly more (`gain` in support) for the settled outline, or somewhat
+    more when all its sides run along an edge found."""
     return gain > _SUPPORT_MARGIN or (sides_found == 4 and gain > _SUPPORT_MARGIN_ALL_SIDES)
+
+
+class _Photo:
+    """The decoded photo and its edge gradients, computed once when first asked for: every outline tried
+    on the photo is judged against the same edges."""
+
+    def __init__(self, img: np.ndarray) -> None:
+        self.img = img
+
+    @cached_property
+    def edges(self) -> edge_snap.Gradients:
+        return edge_snap.Gradients.of(self.img)
 
 
 def _better(a: CardReading | None, b: CardReading) -> CardReading:
