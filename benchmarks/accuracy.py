@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.runners import Runner
-from benchmarks.scoring import Prediction, Truth, iter_field_mismatches, markdown_report, score_by_tier
+from benchmarks.scoring import (
+    Prediction,
+    Truth,
+    corner_error,
+    iter_field_mismatches,
+    markdown_report,
+    score_by_tier,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +86,19 @@ def per_image_records(images: Sequence[LabelledImage], predictions: Sequence[Pre
                 "failure": pred.failure,
                 "side": pred.side,
                 "wrong_fields": sorted(iter_field_mismatches(item.truth, pred)) if item.truth.positive else [],
+                "corner_error": _corner_error(item.truth, pred),
                 "latency_ms": round(pred.latency_ms, 1),
             }
         )
     return records
+
+
+def _corner_error(truth: Truth, pred: Prediction) -> float | None:
+    """The card rect's error as a share of the diagonal (None where there is no card to compare)."""
+    if not truth.positive or truth.card_quad_xy is None:
+        return None
+    err = corner_error(pred.card_quad_xy if pred.answered_card else None, truth.card_quad_xy)
+    return round(err, 4) if math.isfinite(err) else None
 
 
 def evaluate(

@@ -50,6 +50,9 @@ def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:
     id_number = layout.ID_NUMBER_RE.search(joined)
     if id_number is not None:
         front += 2 if rules.is_valid_id_number(id_number.group(0)) else 1
+    else:
+        front += layout.ID_NUMBER_START_RE.search(joined) is not None
+    front += any(layout.BIRTH_DATE_RE.search(t) for t in texts)
     back += layout.VALIDITY_RE.search(joined) is not None
     back += layout.PASS_NUMBER_RE.search(joined) is not None
     if max(front, back) < _MIN_LABELS:
@@ -82,22 +85,44 @@ class CardReader:
         clock = _Clock(timings)
         card: np.ndarray = geometry.warp_card(img_bgr, quad_xy, self.card_size_wh)
         clock.lap("warp")
-        boxes = self._detect(card)
+        reading = self._read(img_bgr, quad_xy, card, card, clock)
+        if reading is None:
+            # Faint print (a dim photo, pale labels on a bright card) shows once the card's contrast is evened out.
+            reading = self._read(img_bgr, quad_xy, card, even_contrast(card), clock)
+        return reading
+
+    def _read(
+        self, img_bgr: np.ndarray, quad_xy: QuadXY, card: np.ndarray, seen: np.ndarray, clock: _Clock
+    ) -> CardReading | None:
+        """Reads the card's lines as detected on `seen` (the flat card, or a copy of it made easier to
+        read); the card the other way up too when the angle classifier's choice reads as no permit
+        (blur and glare can fool it)."""
+        boxes = self._detect(seen)
         clock.lap("detect")
-        if len(boxes) < _MIN_LABELS:
+        if not boxes:
             return None
-        if self._upside_down(card, boxes):
+        upside_down = self._upside_down(card, boxes)
+        clock.lap("orient")
+        for flip in (upside_down, not upside_down):
+            reading = self._read_oriented(img_bgr, quad_xy, card, boxes, flip)
+            clock.lap("recognize")
+            if reading is not None:
+                return reading
+        return None
+
+    def _read_oriented(
+        self, img_bgr: np.ndarray, quad_xy: QuadXY, card: np.ndarray, boxes: tuple[TextBox, ...], flip: bool
+    ) -> CardReading | None:
+        if flip:
             card = cv2.rotate(card, cv2.ROTATE_180)
             boxes = _rotate_boxes_180(boxes, self.card_size_wh)
             quad_xy = geometry.rotate_quad_order(quad_xy, 2)
-        clock.lap("orient")
         card_to_image = np.linalg.inv(geometry.warp_matrix(quad_xy, self.card_size_wh))
         # Lines are cut from the original photo, not the flat card: one resampling instead of two
         # keeps small print (a card far from the camera) legible.
         recs = self._rec([crop_line(img_bgr, geometry.unwarp_quad(card_to_image, b.quad_xy)) for b in boxes])
         lines = tuple(CardLine(b, r) for b, r in zip(boxes, recs, strict=True))
         rows = group_rows(lines, self._normalize)
-        clock.lap("recognize")
         decided = side_from_rows(rows)
         if decided is None:
             return None
@@ -118,6 +143,19 @@ class CardReader:
         widest = sorted(boxes, key=_box_w, reverse=True)[:_ORIENT_LINES]
         crops = [crop_line(card_bgr, b.quad_xy) for b in widest]
         return self._cls.upside_down_logit(crops) > 0.0
+
+
+def even_contrast(card_bgr: np.ndarray) -> np.ndarray:
+    """The card with its lightness stretched over the full range and then evened out locally (CLAHE):
+    pale print on a dim or bright card comes out as dark on light."""
+    lab = cv2.cvtColor(card_bgr, cv2.COLOR_BGR2LAB)
+    light = lab[..., 0]
+    lo, hi = np.percentile(light, (1.0, 99.0))
+    stretched = np.clip((light.astype(np.float32) - lo) * (255.0 / max(float(hi - lo), 1.0)), 0, 255)
+    # a CLAHE object keeps buffers between calls: one per call, so threads never share one
+    clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+    lab[..., 0] = clahe.apply(stretched.astype(np.uint8))
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
 
 def _box_w(b: TextBox) -> float:

@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import pytest
 
-from benchmarks.synth.card import render_card
-from benchmarks.synth.data import make_identity
 from engine.pipeline import CardPipeline
 from engine.types import Side
 
-
-def _flat(seed: int, side: int, upside_down: bool) -> tuple[np.ndarray, dict[str, str]]:
-    rng = np.random.default_rng(seed)
-    identity = make_identity(rng)
-    card = render_card(identity, side, rng, 12.0)
-    bgr = cv2.cvtColor(card.rgb, cv2.COLOR_RGB2BGR)
-    if upside_down:
-        bgr = cv2.rotate(bgr, cv2.ROTATE_180)
-    return bgr, identity.fields(side)
+FlatCard = Callable[[int, int, bool], tuple[np.ndarray, dict[str, str]]]
 
 
 @pytest.mark.parametrize(
     ("seed", "side", "upside_down"),
     [(101, 0, False), (102, 1, False), (103, 0, True), (104, 1, True)],
 )
-def test_flat_card_fields_match_truth(pipeline: CardPipeline, seed: int, side: int, upside_down: bool) -> None:
+def test_flat_card_fields_match_truth(
+    pipeline: CardPipeline, flat_card: FlatCard, seed: int, side: int, upside_down: bool
+) -> None:
     stages = pipeline.stages
-    img, truth = _flat(seed, side, upside_down)
+    img, truth = flat_card(seed, side, upside_down)
     h, w = img.shape[:2]
     reading = stages.reader(img, ((0.0, 0.0), (w, 0.0), (w, h), (0.0, h)), {})
     assert reading is not None

@@ -1,0 +1,45 @@
+"""Which side a set of read rows shows, and whether they are a permit at all (`side_from_rows`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.card_reader import side_from_rows
+from engine.reading import Glyph, Row
+from engine.types import Side
+
+
+def _rows(*texts: str) -> tuple[Row, ...]:
+    rows = []
+    for i, text in enumerate(texts):
+        glyphs = tuple(Glyph(ch, 0.9, 10.0 * k, i, k) for k, ch in enumerate(text))
+        rows.append(Row((i,), glyphs, 40.0 * i, 40.0 * i + 30.0))
+    return tuple(rows)
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        # pale labels lost; the birth row and the ID number's start (its end under glare) remain
+        (("钱惠琪", "女", "1963年10月15日", "广东省广州市天河区", "81000019631015294"), (Side.FRONT, 2)),
+        # a whole ID number that passes its check counts as two
+        (("830000194411208168",), (Side.FRONT, 2)),
+        (("姓名", "出生", "1990年1月2日"), (Side.FRONT, 3)),
+        (("签发机关", "有效期限", "2019.05.02-2024.05.02"), (Side.BACK, 3)),
+    ],
+)
+def test_the_side_follows_the_evidence(texts: tuple[str, ...], expected: tuple[Side, int]) -> None:
+    assert side_from_rows(_rows(*texts)) == expected
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ("会议纪要", "2023年5月6日", "出席人员"),  # one date is no permit
+        ("81000019631015",),  # the number's start alone
+        ("姓名", "民族", "1990年1月2日", "公民身份号码"),  # the mainland ID card says 民族
+        ("BANK 6222 0000 1234 5678",),
+    ],
+)
+def test_what_is_not_a_permit_stays_undecided(texts: tuple[str, ...]) -> None:
+    assert side_from_rows(_rows(*texts)) is None
