@@ -29,6 +29,14 @@ _LABEL_VALUE_GAP_MM = 1.5
 # GB 11643 as printed on this permit: 8, region 1/2/3, 0000, birth date and sequence, check character.
 _ID_POSITIONS: tuple[str, ...] = ("8", "123", "0", "0", "0", "0") + (DIGITS,) * 11 + (DIGITS + "X",)
 _PROBE_MIN_CONFIDENCE = 0.7
+_INK_STEP = 60.0
+_INK_SHARE = 0.35
+_ISSUE_COUNT_RE = re.compile(r"\d{2}")
+# Two digits alone where the count is printed need less certainty than a line of unknown text.
+_ISSUE_COUNT_MIN_CONFIDENCE = 0.5
+# The back's label rows are 5 mm apart; their values start 25 mm from the card's left edge.
+_BACK_ROW_PITCH_MM = 5.0
+_BACK_VALUE_COLUMN_MM = 25.0
 # What a table edge, a scratch or a shadow line reads as.
 _STROKE_NOISE = frozenset({"一", "-", "_", "丨", "|", "1", "I", "l", "二"})
 
@@ -181,7 +189,7 @@ class FieldReader:
     ) -> list[FieldReading]:
         if side == Side.FRONT:
             return self._read_front(rows, lines, card_wh, card_bgr)
-        return self._read_back(rows, lines, card_wh)
+        return self._read_back(rows, lines, card_wh, card_bgr)
 
     def _label_hits(
         self, labels: Sequence[Label], rows: Sequence[Row], card_wh: tuple[int, int]
@@ -312,7 +320,9 @@ class FieldReader:
         if crop.size == 0:
             return None
         gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-        ink = gray < float(np.median(gray)) - 60
+        paper = float(np.median(gray))
+        # print is a share darker than its paper: in a dim photo the step is smaller than on a bright one
+        ink = gray < paper - min(_INK_STEP, _INK_SHARE * paper)
         if ink.mean() < 0.004:
             return None
         cols = np.flatnonzero(ink.any(axis=0))
@@ -412,7 +422,7 @@ class FieldReader:
         return FieldReading("idcard_number", text, decoded.confidences, decoded.box_xyxy)
 
     def _read_back(
-        self, rows: Sequence[Row], lines: Sequence[CardLine], card_wh: tuple[int, int]
+        self, rows: Sequence[Row], lines: Sequence[CardLine], card_wh: tuple[int, int], card_bgr: np.ndarray | None
     ) -> list[FieldReading]:
         labels = {lab.field: lab for lab in layout.BACK_LABELS if lab.field}
         hits = self._label_hits(layout.BACK_LABELS, rows, card_wh)
@@ -439,8 +449,40 @@ class FieldReader:
         )
         text = number.text if rules.is_valid_pass_number(number.text) else self._pass_number_by_grammar(number)
         out.append(FieldReading("eep_number", text, number.confidences, number.box_xyxy))
-        out.append(self._issue_count(rows, lines, hits, labels["issue_count"], pass_row, card_wh))
+        count = self._issue_count(rows, lines, hits, labels["issue_count"], pass_row, card_wh)
+        if not _ISSUE_COUNT_RE.fullmatch(count.text) and card_bgr is not None and pass_row is not None:
+            count = self._probe_issue_count(card_bgr, rows[pass_row], card_wh) or count
+        out.append(count)
         return out
+
+    def _probe_issue_count(self, card_bgr: np.ndarray, pass_row: Row, card_wh: tuple[int, int]) -> FieldReading | None:
+        """签发次数 printed on the card's last row, below the pass number, is easily missed by the detector
+        (small, pale, near the edge): look where it must be, then at the pass number row's end (the
+        one-row layout)."""
+        pitch = layout.mm_to_px((0.0, _BACK_ROW_PITCH_MM), card_wh)[1]
+        column = layout.mm_to_px((_BACK_VALUE_COLUMN_MM - 1.0, 0.0), card_wh)[0]
+        y = pass_row.y_center
+        regions = (
+            (column, y + 0.55 * pitch, column + 0.16 * card_wh[0], y + 1.45 * pitch),
+            (0.76 * card_wh[0], y - 0.45 * pitch, 0.95 * card_wh[0], y + 0.45 * pitch),
+        )
+        for x0, y0, x1, y1 in regions:
+            crop = card_bgr[max(0, round(y0)) : max(0, round(y1)), max(0, round(x0)) : max(0, round(x1))]
+            if crop.size == 0:
+                continue
+            # Two digits read confidently with every class allowed are no stain; faint print passes
+            # where an ink threshold would not.
+            rec = self._rec([crop])[0]
+            # the crop's ends may hold a stroke of the card's edge or of the next field: read unsure
+            sure = [k for k, c in enumerate(rec.char_confidences) if c >= _ISSUE_COUNT_MIN_CONFIDENCE]
+            text = "".join(rec.text[k] for k in sure)
+            if _ISSUE_COUNT_RE.fullmatch(text) and sure[1] == sure[0] + 1:
+                half = 0.4 * (y1 - y0)
+                left = x0 + rec.char_x_fraction[sure[0]] * (x1 - x0) - half
+                right = x0 + rec.char_x_fraction[sure[1]] * (x1 - x0) + half
+                confidences = tuple(rec.char_confidences[k] for k in sure)
+                return FieldReading("issue_count", text, confidences, (left, y0, right, y1))
+        return None
 
 
 _BIRTH_ROW_RE = re.compile(r"\d{4}年")
