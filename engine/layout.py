@@ -69,6 +69,7 @@ BIRTH_DATE_RE = re.compile(r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日")
 # Centres of the ID number's first and last digits, and its baseline row.
 ID_NUMBER_SPAN_MM = (30.3, 74.7)
 ID_NUMBER_Y_MM = 47.0
+ID_NUMBER_PITCH_MM = (ID_NUMBER_SPAN_MM[1] - ID_NUMBER_SPAN_MM[0]) / 17
 # The title lines on the back are letter-spaced between fixed ends: (text, first and last character
 # centres, row centre).
 TITLE_SPANS_MM: tuple[tuple[str, float, float, float], ...] = (
@@ -84,19 +85,32 @@ class FixedSpan:
     pattern: re.Pattern[str]
     first_mm: tuple[float, float]  # centre of the first character
     last_mm: tuple[float, float]  # centre of the last character
+    # The line's start alone (its end under glare or cut off) and the centre of that start's last character.
+    start: re.Pattern[str] | None = None
+    start_last_mm: tuple[float, float] = (0.0, 0.0)
 
     def ends(self, text: str) -> tuple[tuple[int, tuple[float, float]], ...]:
-        """(index in `text`, card position) of the line's first and last characters; () if not read."""
+        """(index in `text`, card position) of the line's first and last characters (of its start when
+        only that was read); () if not read."""
         found = self.pattern.search(text)
-        if found is None:
+        if found is not None:
+            return (found.start(), self.first_mm), (found.end() - 1, self.last_mm)
+        begun = self.start.search(text) if self.start is not None else None
+        if begun is None:
             return ()
-        return (found.start(), self.first_mm), (found.end() - 1, self.last_mm)
+        return (begun.start(), self.first_mm), (begun.end() - 1, self.start_last_mm)
 
 
 # Per side, the lines that anchor the card's right half, where no label is.
 FIXED_SPANS: dict[Side, tuple[FixedSpan, ...]] = {
     Side.FRONT: (
-        FixedSpan(ID_NUMBER_RE, (ID_NUMBER_SPAN_MM[0], ID_NUMBER_Y_MM), (ID_NUMBER_SPAN_MM[1], ID_NUMBER_Y_MM)),
+        FixedSpan(
+            ID_NUMBER_RE,
+            (ID_NUMBER_SPAN_MM[0], ID_NUMBER_Y_MM),
+            (ID_NUMBER_SPAN_MM[1], ID_NUMBER_Y_MM),
+            ID_NUMBER_START_RE,
+            (ID_NUMBER_SPAN_MM[0] + 13 * ID_NUMBER_PITCH_MM, ID_NUMBER_Y_MM),
+        ),
     ),
     Side.BACK: tuple(FixedSpan(re.compile(re.escape(t)), (x0, y), (x1, y)) for t, x0, x1, y in TITLE_SPANS_MM),
 }

@@ -45,6 +45,8 @@ _LABELS_DISAGREE = 0.06
 _MIN_ANCHORS = 3
 # Mean anchor offset, as a share of the diagonal, within the printing's own jitter (~1 mm).
 _ANCHORS_AGREE = 0.014
+# Anchors this close to an outline along an edge on every side: the print is off our template, not the outline.
+_ANCHORS_NEAR = 0.025
 # Another outline is taken when it puts the anchors this close, and clearly closer than the one read.
 _ANCHORS_CLOSE = 0.02
 # How much further from the anchors than the fitted outline an edge-snapped one may put them.
@@ -224,6 +226,10 @@ class CardPipeline:
             return None
         own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
         if own <= _ANCHORS_AGREE:
+            return None
+        # A card printed a little off our template (another printer, another font) still runs along an
+        # edge on every side: its outline stays.
+        if own <= _ANCHORS_NEAR and photo.edges.support(geometry.quad_to_array(reading.quad_xy)) >= _SETTLED_SUPPORT:
             return None
         residuals = [template_fit.template_residual(c.quad_xy, template, seen, card_wh) for c in outlines]
         if residuals:

@@ -25,6 +25,7 @@ class Glyph:
     x: float  # centre, card pixels
     line: int  # index into the card's lines
     step: int  # recogniser time step within that line
+    y: float | None = None  # centre, card pixels, on the line's own midline (a tilted line's ends differ)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -45,6 +46,11 @@ class CardLine:
     def x_at(self, fraction: float) -> float:
         (ltx, _), (rtx, _) = self.box.quad_xy[0], self.box.quad_xy[1]
         return ltx + fraction * (rtx - ltx)
+
+    def y_at(self, fraction: float) -> float:
+        (_, lty), (_, rty), (_, rby), (_, lby) = self.box.quad_xy
+        left, right = (lty + lby) / 2, (rty + rby) / 2
+        return left + fraction * (right - left)
 
     def x_of_step(self, step: float) -> float:
         return self.x_at(step / max(self.rec.steps_used, 1))
@@ -84,7 +90,7 @@ def glyphs_of(line_id: int, line: CardLine, normalize: Callable[[str], str]) -> 
         line.rec.text, line.rec.char_confidences, line.rec.char_x_fraction, line.rec.char_steps, strict=True
     ):
         for m in normalize(ch):
-            out.append(Glyph(m, conf, line.x_at(frac), line_id, step))
+            out.append(Glyph(m, conf, line.x_at(frac), line_id, step, line.y_at(frac)))
     return out
 
 

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from engine import geometry, layout
-from engine.reading import Row, find_label
+from engine.reading import Glyph, Row, find_label
 from engine.types import QuadXY, Side
 
 _MIN_LABELS = 3
@@ -38,7 +38,7 @@ def label_pairs(rows: Sequence[Row], side: Side, card_wh: tuple[int, int]) -> li
         glyphs = rows[hit.row].glyphs[hit.start : hit.end]
         if not glyphs:
             continue
-        observed = (float(np.mean([g.x for g in glyphs])), rows[hit.row].y_center)
+        observed = (float(np.mean([g.x for g in glyphs])), float(np.mean([_y_of(g, rows[hit.row]) for g in glyphs])))
         pairs.append((layout.mm_to_px(label.center_mm, card_wh), observed))
     return pairs
 
@@ -51,9 +51,17 @@ def anchor_pairs(rows: Sequence[Row], side: Side, card_wh: tuple[int, int]) -> l
         for row in rows:
             ends = span.ends(row.text)
             if ends:
-                pairs += [(layout.mm_to_px(mm, card_wh), (row.glyphs[idx].x, row.y_center)) for idx, mm in ends]
+                pairs += [
+                    (layout.mm_to_px(mm, card_wh), (row.glyphs[idx].x, _y_of(row.glyphs[idx], row))) for idx, mm in ends
+                ]
                 break
     return pairs
+
+
+def _y_of(glyph: Glyph, row: Row) -> float:
+    """Where a character sits across its line: a line tilted on the warped card (the outline turned
+    against the card) has its ends at different heights, which the row's centre would hide."""
+    return glyph.y if glyph.y is not None else row.y_center
 
 
 def anchors_in_image(

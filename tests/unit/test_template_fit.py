@@ -78,3 +78,32 @@ def test_the_true_outline_agrees_and_a_wrong_one_does_not(rows_side: tuple) -> N
 def test_no_anchors_judge_nothing() -> None:
     empty = np.zeros((0, 2))
     assert template_residual(_photo_quad(), empty, empty, CARD_WH) == float("inf")
+
+
+def test_an_id_number_cut_short_anchors_its_first_fourteen_characters() -> None:
+    id_x0, id_x1 = layout.ID_NUMBER_SPAN_MM
+    pitch = (id_x1 - id_x0) / 17
+    rows = _front_rows()[:-1] + (_row("8100001990010100", id_x0, pitch, 47.0),)  # the last two under glare
+    pairs = anchor_pairs(rows, Side.FRONT, CARD_WH)
+    ends = [(t, o) for t, o in pairs if abs(t[1] - layout.mm_to_px((0, layout.ID_NUMBER_Y_MM), CARD_WH)[1]) < 1]
+    ends = [p for p in ends if p[0][0] > layout.mm_to_px((id_x0 - 1, 0), CARD_WH)[0]]
+    assert len(ends) == 2
+    for template, observed in ends:  # the 14th character is anchored where it is printed, not at the 18th's place
+        assert abs(template[0] - observed[0]) < 0.005 * CARD_WH[0]
+
+
+def test_anchors_keep_the_tilt_of_their_line() -> None:
+    """On an outline turned against the card, a line runs askew across the warped card: each end of
+    the title is anchored at its own height, so a fit can turn the outline back."""
+    sx = CARD_WH[0] / layout.CARD_MM_WH[0]
+    text, x0, x1, y = layout.TITLE_SPANS_MM[1]
+    pitch = (x1 - x0) / (len(text) - 1)
+    tilt = np.tan(np.radians(6.0))
+    glyphs = tuple(
+        Glyph(ch, 0.99, (x0 + i * pitch) * sx, 0, i, (y + (i * pitch - (x1 - x0) / 2) * tilt) * sx)
+        for i, ch in enumerate(text)
+    )
+    row = Row(line_ids=(0,), glyphs=glyphs, y0=(y - 3) * sx, y1=(y + 3) * sx)
+    pairs = anchor_pairs((row,), Side.BACK, CARD_WH)
+    (_, first), (_, last) = pairs[-2:]  # the title is a label too; its ends come last
+    assert last[1] - first[1] == pytest.approx((x1 - x0) * tilt * sx, rel=0.01)
