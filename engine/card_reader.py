@@ -50,14 +50,16 @@ def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:
     id_number = layout.ID_NUMBER_RE.search(joined)
     if id_number is not None:
         front += 2 if rules.is_valid_id_number(id_number.group(0)) else 1
-    else:
-        front += layout.ID_NUMBER_START_RE.search(joined) is not None
-    front += any(layout.BIRTH_DATE_RE.search(t) for t in texts)
     back += layout.VALIDITY_RE.search(joined) is not None
     back += layout.PASS_NUMBER_RE.search(joined) is not None
-    if max(front, back) < _MIN_LABELS:
+    # Weaker signs (a birth row, an ID number's start with its end lost) only let a card be taken when
+    # little else was read; they do not rank outlines against each other.
+    weak = (id_number is None and layout.ID_NUMBER_START_RE.search(joined) is not None) + any(
+        layout.BIRTH_DATE_RE.search(t) for t in texts
+    )
+    if max(front + weak, back) < _MIN_LABELS:
         return None
-    return (Side.FRONT, front) if front > back else (Side.BACK, back)
+    return (Side.FRONT, front) if front + weak > back else (Side.BACK, back)
 
 
 def _rotate_boxes_180(boxes: Sequence[TextBox], size_wh: tuple[int, int]) -> tuple[TextBox, ...]:
