@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from engine.pipeline import CardPipeline
+from engine.reading import group_rows
 from engine.types import Side
 
 FlatCard = Callable[[int, int, bool], tuple[np.ndarray, dict[str, str]]]
@@ -40,3 +41,28 @@ def test_a_blank_card_is_not_a_permit(pipeline: CardPipeline) -> None:
     blank = np.full((540, 856, 3), 235, np.uint8)
     cv2.putText(blank, "BANK 6222 0000 1234 5678", (60, 300), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (30, 30, 30), 3)
     assert pipeline.stages.reader(blank, ((0.0, 0.0), (856.0, 0.0), (856.0, 540.0), (0.0, 540.0)), {}) is None
+
+
+@pytest.mark.parametrize("seed", [121, 122, 124, 125])
+def test_an_issue_count_the_detector_missed_is_read_where_it_is_printed(
+    pipeline: CardPipeline, flat_card: FlatCard, seed: int
+) -> None:
+    stages = pipeline.stages
+    img, truth = flat_card(seed, 1, False)
+    h, w = img.shape[:2]
+    reading = stages.reader(img, ((0.0, 0.0), (w, 0.0), (w, h), (0.0, h)), {})
+    assert reading is not None
+    # the detector's miss: every line holding the count (its label, its digits) is dropped, whether
+    # the count has a row of its own (seed 121) or ends the pass number's row (seed 122)
+    dropped = [line for line in reading.lines if "次" in line.rec.text or line.rec.text == truth["issue_count"]]
+    assert dropped, "the generated card prints its issue count"
+    lines = tuple(line for line in reading.lines if line not in dropped)
+    rows = group_rows(lines, stages.fields._normalize)
+    card_wh = stages.reader.card_size_wh
+
+    def count(card_bgr: np.ndarray | None) -> str:
+        fields = stages.fields.read(Side.BACK, rows, lines, card_wh, card_bgr)
+        return next(f.text for f in fields if f.name == "issue_count")
+
+    assert count(None) == ""  # nothing left in the rows to read it from
+    assert count(reading.card_bgr) == truth["issue_count"]

@@ -83,7 +83,7 @@ def test_no_anchors_judge_nothing() -> None:
 def test_an_id_number_cut_short_anchors_its_first_fourteen_characters() -> None:
     id_x0, id_x1 = layout.ID_NUMBER_SPAN_MM
     pitch = (id_x1 - id_x0) / 17
-    rows = _front_rows()[:-1] + (_row("8100001990010100", id_x0, pitch, 47.0),)  # the last two under glare
+    rows = (*_front_rows()[:-1], _row("8100001990010100", id_x0, pitch, 47.0))  # the last two under glare
     pairs = anchor_pairs(rows, Side.FRONT, CARD_WH)
     ends = [(t, o) for t, o in pairs if abs(t[1] - layout.mm_to_px((0, layout.ID_NUMBER_Y_MM), CARD_WH)[1]) < 1]
     ends = [p for p in ends if p[0][0] > layout.mm_to_px((id_x0 - 1, 0), CARD_WH)[0]]
