@@ -17,6 +17,8 @@ _MAX_LINES = 40
 # Text tilted this far (degrees, either way) from the nearest of 0/90/180/270 is read again levelled.
 _DESKEW_MIN_DEG = 12.0
 _TILT_LINES = 8
+# Lines whose reading directions differ by no more than this run the same way (one card).
+_SAME_WAY_DEG = 10.0
 
 Pair = tuple[tuple[float, float], tuple[float, float]]
 
@@ -71,7 +73,7 @@ class AnchorLocator:
     def _anchor_pairs(self, small: np.ndarray, quads: list[QuadXY]) -> list[Pair]:
         """(template point in card px, where it was read in `small`) for the side with more anchors read."""
         crops = [crop_line(small, q) for q in quads]
-        flips = self._cls.upside_down_logits(crops) > 0
+        flips = _shared_flips(quads, self._cls.upside_down_logits(crops))
         quads = [(q[2], q[3], q[0], q[1]) if flip else q for q, flip in zip(quads, flips, strict=True)]
         crops = [cv2.rotate(c, cv2.ROTATE_180) if flip else c for c, flip in zip(crops, flips, strict=True)]
         recs = self._rec(crops)
@@ -101,6 +103,24 @@ class AnchorLocator:
                     matches[Side.FRONT].append((layout.mm_to_px(mm, self._card_wh), _along(quad, chars[idx][1])))
         side = max(matches, key=lambda s: len(matches[s]))
         return matches[side]
+
+
+def _shared_flips(quads: list[QuadXY], logits: np.ndarray) -> np.ndarray:
+    """Upside down or not, per line, decided together by the lines that run the same way: one card's
+    lines share its orientation, and a single blurred line fools the classifier more easily than all."""
+    angles = np.array([_direction_deg(q) for q in quads])
+    flips = np.zeros(len(quads), dtype=bool)
+    for i, angle in enumerate(angles):
+        # the same direction, not the opposite: a line read the other way round has the opposite sign
+        same = np.abs((angles - angle + 180.0) % 360.0 - 180.0) <= _SAME_WAY_DEG
+        flips[i] = float(np.sum(logits[same])) > 0
+    return flips
+
+
+def _direction_deg(quad: QuadXY) -> float:
+    p = np.array(quad, dtype=np.float64)
+    d = (p[1] + p[2]) / 2 - (p[0] + p[3]) / 2
+    return float(np.degrees(np.arctan2(d[1], d[0])))
 
 
 def _label_part_center_mm(label: layout.Label, first: int, count: int) -> tuple[float, float]:
