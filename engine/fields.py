@@ -15,6 +15,7 @@ from engine import layout, rules
 from engine.field_text import BoxXYXY, Decoded, FieldReading, first_match, merge, split_birth, split_validity
 from engine.layout import Label
 from engine.ocr.rec import RecLine, TextRecognizer, ctc_decode_fixed
+from engine.places import gazetteer
 from engine.reading import CardLine, Glyph, LabelHit, Row, find_label, match_label
 from engine.types import Side
 
@@ -263,7 +264,7 @@ class FieldReader:
                 birth = merge([birth, rest])
         out.extend(split_birth(birth))
 
-        address = self._address(rows, lines, hits, labels["address"], card_wh, card_bgr)
+        address = self._with_place_names(self._address(rows, lines, hits, labels["address"], card_wh, card_bgr))
         out.append(FieldReading("address", address.text, address.confidences, address.box_xyxy))
 
         number, _ = self._simple(
@@ -312,6 +313,27 @@ class FieldReader:
             if probe is not None:
                 parts.append(probe)
         return merge(parts)
+
+    def _with_place_names(self, decoded: Decoded) -> Decoded:
+        """Place names one character off a real one are read as it, where the recogniser saw the real
+        one's character too (its probability, at or beside the step that emitted the character read)."""
+        chars = [(rec, k) for rec in decoded.lines for k in range(len(rec.text))]
+        if len(chars) != len(decoded.text) or len(decoded.confidences) != len(decoded.text):
+            return decoded  # a character normalised into two: positions no longer line up
+
+        def alternative(i: int, ch: str) -> float:
+            rec, k = chars[i]
+            cls = self._rec.alphabet.index_of(ch)
+            if cls is None:
+                return 0.0
+            step = rec.char_steps[k]
+            return float(rec.probs[max(0, step - 1) : step + 2, cls].max())
+
+        text, changed = gazetteer().correct(decoded.text, alternative)
+        if not changed:
+            return decoded
+        confidences = tuple(changed.get(i, c) for i, c in enumerate(decoded.confidences))
+        return Decoded(text, confidences, decoded.box_xyxy, decoded.lines)
 
     def _probe_line(self, card_bgr: np.ndarray, box_xyxy: BoxXYXY, mask: np.ndarray) -> Decoded | None:
         """Reads a region where the detector found nothing although ink is there."""
@@ -430,6 +452,7 @@ class FieldReader:
         out: list[FieldReading] = []
 
         issuer, _ = self._simple("issued_by", labels["issued_by"], hits, rows, lines, card_wh, self._g.issuer, width)
+        issuer = self._with_place_names(issuer)
         out.append(FieldReading("issued_by", issuer.text, issuer.confidences, issuer.box_xyxy))
 
         validity, _ = self._simple("validity", labels["validity"], hits, rows, lines, card_wh, self._g.validity, width)

@@ -29,6 +29,9 @@ fi
 # mediapipe declares opencv-contrib-python, which would put a second cv2 beside the headless one:
 # its real runtime dependencies are pinned in requirements.lock, so install it without deps.
 .venv/bin/python -m pip install -q --no-deps "mediapipe==1.2.2"
+# cpca ships the mainland's place names (the address grammar); only its CSV is read, so its pandas
+# and pyahocorasick are not needed.
+.venv/bin/python -m pip install -q --no-deps "cpca==0.5.5"
 .venv/bin/python -m pip install -q --no-deps -e .
 .venv/bin/python -m models.install
 .venv/bin/python - <<'PY'

@@ -48,6 +48,9 @@ class Alphabet:
     def __len__(self) -> int:
         return len(self.characters)
 
+    def index_of(self, ch: str) -> int | None:
+        return self._index.get(ch)
+
     def mask_for(self, allowed: str) -> np.ndarray:
         mask = np.zeros(len(self.characters), dtype=bool)
         mask[0] = True

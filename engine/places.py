@@ -1,0 +1,110 @@
+"""Real place names as a grammar for the address and the issuing authority: a span one character off
+the name of a province, city, district or county (or of a district's police branch, 番禺分局) is read
+as that name when the recogniser also saw that name's character there.
+
+The names are the mainland's administrative divisions shipped as data in the `cpca` package (MIT),
+installed without its dependencies: only its CSV is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.metadata
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+# Names shorter than this (忠县) are one character off too many other words.
+_MIN_NAME_LEN = 3
+# A district's police branch: 番禺区 -> 番禺分局.
+_BRANCH_OF = ("区", "县", "市")
+# Words of an issuing authority that are no place but one character off one (公安局, 公安县).
+_WORDS = frozenset({"公安局", "分局", "出入境管理"})
+_WORD_LENGTHS = tuple(sorted({len(w) for w in _WORDS}))
+# The recogniser's own probability for the name's character, at or next to where it read another one.
+# The name's other characters, read as printed, carry most of the evidence; this only has to show the
+# recogniser did not rule the character out.
+MIN_ALTERNATIVE_PROB = 0.001
+
+Alternative = Callable[[int, str], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Gazetteer:
+    names: frozenset[str]
+    # a name with one character blanked ("番?分局") -> the names that fit it
+    by_pattern: dict[str, tuple[str, ...]]
+    lengths: tuple[int, ...]
+
+    @classmethod
+    def of(cls, names: Sequence[str]) -> Gazetteer:
+        kept = {n for n in names if len(n) >= _MIN_NAME_LEN}
+        kept |= {n[:-1] + "分局" for n in names if n.endswith(_BRANCH_OF) and len(n) >= _MIN_NAME_LEN}
+        patterns: dict[str, list[str]] = {}
+        for name in sorted(kept):
+            for k in range(len(name)):
+                patterns.setdefault(_blank(name, k), []).append(name)
+        return cls(
+            frozenset(kept),
+            {p: tuple(ns) for p, ns in patterns.items()},
+            tuple(sorted({len(n) for n in kept})),
+        )
+
+    def correct(self, text: str, alternative: Alternative) -> tuple[str, dict[int, float]]:
+        """`text` with each span one character off a known name changed to that name, where
+        `alternative(i, ch)` (the recogniser's probability for `ch` at character `i`) is high enough;
+        the most probable first, never two changes to one span. Returns the text and, per changed
+        position, the probability its new character had."""
+        found: list[tuple[float, int, int, str]] = []
+        # characters of a real name, or of the issuer's own words, as read are not changed
+        kept = {
+            j
+            for size in self.lengths + _WORD_LENGTHS
+            for i in range(len(text) - size + 1)
+            if text[i : i + size] in self.names or text[i : i + size] in _WORDS
+            for j in range(i, i + size)
+        }
+        for size in self.lengths:
+            for i in range(len(text) - size + 1):
+                span = text[i : i + size]
+                if span in self.names:
+                    continue
+                for k in range(size):
+                    if i + k in kept:
+                        continue
+                    for name in self.by_pattern.get(_blank(span, k), ()):
+                        p = alternative(i + k, name[k])
+                        if p >= MIN_ALTERNATIVE_PROB:
+                            found.append((p, i, k, name))
+        chars = list(text)
+        changed: dict[int, float] = {}
+        taken: set[int] = set()
+        for p, i, k, name in sorted(found, reverse=True):
+            span = set(range(i, i + len(name)))
+            if taken & span:
+                continue
+            taken |= span
+            chars[i + k] = name[k]
+            changed[i + k] = p
+        return "".join(chars), changed
+
+
+def _blank(text: str, k: int) -> str:
+    return text[:k] + "?" + text[k + 1 :]
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    try:
+        # located through the distribution's metadata: importing `cpca` would need its dependencies
+        source = Path(str(importlib.metadata.distribution("cpca").locate_file("cpca/resources/adcodes.csv")))
+        with source.open(encoding="utf-8", newline="") as f:
+            names = [row["name"] for row in csv.DictReader(f)]
+    except (importlib.metadata.PackageNotFoundError, OSError):
+        logger.warning("place names unavailable (install cpca==0.5.5 --no-deps): addresses are read without them")
+        names = []
+    return Gazetteer.of(names)

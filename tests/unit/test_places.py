@@ -1,0 +1,52 @@
+"""Place names as a grammar: a span one character off a real name becomes it only where the
+recogniser also saw the real name's character (pure; the names are the installed cpca data)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.places import MIN_ALTERNATIVE_PROB, Gazetteer, gazetteer
+
+
+def _seen(alternatives: dict[tuple[int, str], float]) -> object:
+    return lambda i, ch: alternatives.get((i, ch), 0.0)
+
+
+def test_the_installed_names_cover_districts_cities_and_police_branches() -> None:
+    names = gazetteer().names
+    for name in ("北京市", "西城区", "广州市", "番禺区", "番禺分局", "秦淮分局", "广西壮族自治区"):
+        assert name in names
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "meant"),
+    [
+        ("北京市西域区中关村街道远洋山水20栋508房", 4, "城"),
+        ("广州市公安局番黑分局", 7, "禺"),
+        ("南京市公安局章淮分局", 6, "秦"),
+    ],
+)
+def test_a_name_one_character_off_is_read_as_the_real_one(text: str, position: int, meant: str) -> None:
+    corrected, changed = gazetteer().correct(text, _seen({(position, meant): 0.01}))  # type: ignore[arg-type]
+    assert corrected == text[:position] + meant + text[position + 1 :]
+    assert changed == {position: 0.01}
+
+
+def test_a_character_the_recogniser_ruled_out_is_not_put_in() -> None:
+    text = "南京市公安局章淮分局"
+    unseen = _seen({(6, "秦"): MIN_ALTERNATIVE_PROB / 10})
+    assert gazetteer().correct(text, unseen) == (text, {})  # type: ignore[arg-type]
+
+
+def test_real_names_and_what_is_no_place_stay_as_read() -> None:
+    anything = _seen({})
+    everything = lambda i, ch: 1.0  # noqa: E731 - the recogniser would allow any character
+    for text in ("北京市西城区中关村街道", "海口市公安局龙华分局"):
+        assert gazetteer().correct(text, everything)[0] == text  # every name in it is already real
+    assert gazetteer().correct("碧桂园34栋1303房", anything) == ("碧桂园34栋1303房", {})  # type: ignore[arg-type]
+
+
+def test_of_two_names_that_fit_the_likelier_character_wins() -> None:
+    places = Gazetteer.of(["甲乙区", "甲丙区"])
+    text, changed = places.correct("甲丁区", _seen({(1, "乙"): 0.02, (1, "丙"): 0.3}))  # type: ignore[arg-type]
+    assert text == "甲丙区" and changed == {1: 0.3}
