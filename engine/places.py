@@ -84,10 +84,10 @@ class Gazetteer:
         changed: dict[int, float] = {}
         taken: set[int] = set()
         for p, i, k, name in sorted(found, reverse=True):
-            span = set(range(i, i + len(name)))
-            if taken & span:
+            covered = set(range(i, i + len(name)))
+            if taken & covered:
                 continue
-            taken |= span
+            taken |= covered
             chars[i + k] = name[k]
             changed[i + k] = p
         return "".join(chars), changed
