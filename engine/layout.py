@@ -62,6 +62,9 @@ FOREIGN_WORDS: tuple[str, ...] = (
 ID_NUMBER_RE = re.compile(r"8[123]0000\d{11}[\dX]")
 VALIDITY_RE = re.compile(r"20\d{2}\.?\d{2}\.?\d{2}-")
 PASS_NUMBER_RE = re.compile(r"(?<![\dA-Z])[HM]\d{8}(?!\d)")
+# Eighteen characters from an HK/Macao/Taiwan region code on: where the ID number's ends are printed,
+# whether or not glare garbled a character between them.
+ID_NUMBER_SPAN_RE = re.compile(r"8[123]0000\S{11}[\dX]")
 # An ID number's region and birth date, its end lost (glare, the photo's edge); and the birth row.
 ID_NUMBER_START_RE = re.compile(r"8[123]0000(?:19|20)\d{2}[01]\d[0-3]\d")
 BIRTH_DATE_RE = re.compile(r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日")
@@ -105,7 +108,7 @@ class FixedSpan:
 FIXED_SPANS: dict[Side, tuple[FixedSpan, ...]] = {
     Side.FRONT: (
         FixedSpan(
-            ID_NUMBER_RE,
+            ID_NUMBER_SPAN_RE,
             (ID_NUMBER_SPAN_MM[0], ID_NUMBER_Y_MM),
             (ID_NUMBER_SPAN_MM[1], ID_NUMBER_Y_MM),
             ID_NUMBER_START_RE,
