@@ -107,3 +107,12 @@ def test_anchors_keep_the_tilt_of_their_line() -> None:
     pairs = anchor_pairs((row,), Side.BACK, CARD_WH)
     (_, first), (_, last) = pairs[-2:]  # the title is a label too; its ends come last
     assert last[1] - first[1] == pytest.approx((x1 - x0) * tilt * sx, rel=0.01)
+
+
+def test_an_id_number_with_a_character_under_glare_still_anchors_both_ends() -> None:
+    id_x0, id_x1 = layout.ID_NUMBER_SPAN_MM
+    pitch = (id_x1 - id_x0) / 17
+    rows = (*_front_rows()[:-1], _row("810000±94603244709", id_x0, pitch, 47.0))
+    id_y = layout.mm_to_px((0, layout.ID_NUMBER_Y_MM), CARD_WH)[1]
+    ends = sorted(t[0] for t, _ in anchor_pairs(rows, Side.FRONT, CARD_WH) if abs(t[1] - id_y) < 1)
+    assert ends[-1] == pytest.approx(layout.mm_to_px((id_x1, 0), CARD_WH)[0])
