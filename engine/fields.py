@@ -79,6 +79,7 @@ class FieldReader:
         self._rec = recognizer
         self._g = Grammars(recognizer)
         self._normalize = normalize
+        self._places = gazetteer()  # built here, once, not on the first card read
 
     # -- value location -------------------------------------------------------------------------
     def _segments(
@@ -329,7 +330,7 @@ class FieldReader:
             step = rec.char_steps[k]
             return float(rec.probs[max(0, step - 1) : step + 2, cls].max())
 
-        text, changed = gazetteer().correct(decoded.text, alternative)
+        text, changed = self._places.correct(decoded.text, alternative)
         if not changed:
             return decoded
         confidences = tuple(changed.get(i, c) for i, c in enumerate(decoded.confidences))

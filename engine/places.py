@@ -24,7 +24,6 @@ _MIN_NAME_LEN = 3
 _BRANCH_OF = ("区", "县", "市")
 # Words of an issuing authority that are no place but one character off one (公安局, 公安县).
 _WORDS = frozenset({"公安局", "分局", "出入境管理"})
-_WORD_LENGTHS = tuple(sorted({len(w) for w in _WORDS}))
 # The recogniser's own probability for the name's character, at or next to where it read another one.
 # The name's other characters, read as printed, carry most of the evidence; this only has to show the
 # recogniser did not rule the character out.
@@ -36,9 +35,11 @@ Alternative = Callable[[int, str], float]
 @dataclass(frozen=True, slots=True)
 class Gazetteer:
     names: frozenset[str]
-    # a name with one character blanked ("番?分局") -> the names that fit it
+    # a name with one character blanked, its last kept ("番?分局") -> the names that fit it
     by_pattern: dict[str, tuple[str, ...]]
     lengths: tuple[int, ...]
+    # the characters names end with (区, 市, 县, 局 ...): only spans ending in one are looked at
+    endings: frozenset[str]
 
     @classmethod
     def of(cls, names: Sequence[str]) -> Gazetteer:
@@ -46,40 +47,42 @@ class Gazetteer:
         kept |= {n[:-1] + "分局" for n in names if n.endswith(_BRANCH_OF) and len(n) >= _MIN_NAME_LEN}
         patterns: dict[str, list[str]] = {}
         for name in sorted(kept):
-            for k in range(len(name)):
+            for k in range(len(name) - 1):
                 patterns.setdefault(_blank(name, k), []).append(name)
         return cls(
             frozenset(kept),
             {p: tuple(ns) for p, ns in patterns.items()},
             tuple(sorted({len(n) for n in kept})),
+            frozenset(n[-1] for n in kept),
         )
 
     def correct(self, text: str, alternative: Alternative) -> tuple[str, dict[int, float]]:
         """`text` with each span one character off a known name changed to that name, where
         `alternative(i, ch)` (the recogniser's probability for `ch` at character `i`) is high enough;
-        the most probable first, never two changes to one span. Returns the text and, per changed
+        the most probable first, never two changes to one span. A name's last character (区, 市, 分局's
+        局) is common and read well: it must be read as printed. Returns the text and, per changed
         position, the probability its new character had."""
-        found: list[tuple[float, int, int, str]] = []
+        spans = [
+            (end + 1 - size, text[end + 1 - size : end + 1])
+            for end, ch in enumerate(text)
+            if ch in self.endings
+            for size in self.lengths
+            if size <= end + 1
+        ]
         # characters of a real name, or of the issuer's own words, as read are not changed
-        kept = {
-            j
-            for size in self.lengths + _WORD_LENGTHS
-            for i in range(len(text) - size + 1)
-            if text[i : i + size] in self.names or text[i : i + size] in _WORDS
-            for j in range(i, i + size)
-        }
-        for size in self.lengths:
-            for i in range(len(text) - size + 1):
-                span = text[i : i + size]
-                if span in self.names:
+        kept = {j for i, span in spans if span in self.names for j in range(i, i + len(span))}
+        kept |= {j for word in _WORDS for i in _occurrences(text, word) for j in range(i, i + len(word))}
+        found: list[tuple[float, int, int, str]] = []
+        for i, span in spans:
+            if span in self.names:
+                continue
+            for k in range(len(span) - 1):
+                if i + k in kept:
                     continue
-                for k in range(size):
-                    if i + k in kept:
-                        continue
-                    for name in self.by_pattern.get(_blank(span, k), ()):
-                        p = alternative(i + k, name[k])
-                        if p >= MIN_ALTERNATIVE_PROB:
-                            found.append((p, i, k, name))
+                for name in self.by_pattern.get(_blank(span, k), ()):
+                    p = alternative(i + k, name[k])
+                    if p >= MIN_ALTERNATIVE_PROB:
+                        found.append((p, i, k, name))
         chars = list(text)
         changed: dict[int, float] = {}
         taken: set[int] = set()
@@ -91,6 +94,14 @@ class Gazetteer:
             chars[i + k] = name[k]
             changed[i + k] = p
         return "".join(chars), changed
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    found, i = [], text.find(word)
+    while i >= 0:
+        found.append(i)
+        i = text.find(word, i + 1)
+    return found
 
 
 def _blank(text: str, k: int) -> str:
