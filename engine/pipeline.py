@@ -59,6 +59,9 @@ _SETTLED_SUPPORT = 3.9
 # every side of the refitted outline runs along an edge found.
 _SUPPORT_MARGIN = 0.25
 _SUPPORT_MARGIN_ALL_SIDES = 0.05
+# Anchors enough to outweigh the edges, and how much less of the outline the edges may then show.
+_MANY_ANCHORS = 5
+_SUPPORT_SLACK = 0.1
 # A replaced outline is judged again by the anchors it let us read; twice is enough in practice.
 _AGREEMENT_ROUNDS = 2
 # 1.2 mm over the card's 101 mm diagonal.
@@ -203,11 +206,20 @@ class CardPipeline:
             return reading
         settled = anchored_snap.snap_with_anchors(grads, reading.quad_xy, template, seen, card_wh)
         # Two anchors (the ID number's ends) fix no outline by themselves: then every side must show.
+        residual = template_fit.template_residual(settled.quad_xy, template, seen, card_wh)
+        gain = grads.support(geometry.quad_to_array(settled.quad_xy)) - support
+        # Many anchors far off the outline and close to the settled one outweigh edges that show no more
+        # of either (a faint side, where a stronger edge nearby took the first outline).
+        anchors_prefer = (
+            len(template) >= _MANY_ANCHORS
+            and own > _ANCHORS_NEAR
+            and residual <= min(_ANCHORS_AGREE, own / 2)
+            and gain >= -_SUPPORT_SLACK
+        )
         taken = (
             (len(template) >= _MIN_ANCHORS or settled.sides_found == 4)
-            and template_fit.template_residual(settled.quad_xy, template, seen, card_wh)
-            <= max(own + _ANCHORS_SLACK, _ANCHORS_SETTLED)
-            and _edges_prefer(grads.support(geometry.quad_to_array(settled.quad_xy)) - support, settled.sides_found)
+            and residual <= max(own + _ANCHORS_SLACK, _ANCHORS_SETTLED)
+            and (_edges_prefer(gain, settled.sides_found) or anchors_prefer)
         )
         timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
         if not taken:

@@ -69,3 +69,13 @@ def test_an_outline_turned_against_the_card_is_turned_back_by_its_lines_own_tilt
     result = pipeline.recognize(sample.image_bytes, RecognizeOptions())
     assert int(result.side) == sample.truth["side"]
     assert geometry.corner_error_ratio(result.card_quad_xy, sample.truth["card_quad_xy"]) <= 0.015
+
+
+def test_many_anchors_outweigh_edges_that_show_no_more_of_either_outline(pipeline: CardPipeline) -> None:
+    """Sample 181 of hard seed 6000: the card's edge against a white sheet of paper is faint, and the
+    sheet's own edge nearby took the first outline (5 % off); nine anchors put the card 0.5 % off the
+    refitted outline and 3 % off the first, while the edges show as much of both."""
+    sample = generate_sample(171_928_681_550_682, "hard")
+    result = pipeline.recognize(sample.image_bytes, RecognizeOptions())
+    assert int(result.side) == sample.truth["side"]
+    assert geometry.corner_error_ratio(result.card_quad_xy, sample.truth["card_quad_xy"]) <= 0.015
