@@ -330,7 +330,7 @@ class FieldReader:
             step = rec.char_steps[k]
             return float(rec.probs[max(0, step - 1) : step + 2, cls].max())
 
-        text, changed = self._places.correct(decoded.text, alternative)
+        text, changed = self._places.correct(decoded.text, alternative, decoded.confidences)
         if not changed:
             return decoded
         confidences = tuple(changed.get(i, c) for i, c in enumerate(decoded.confidences))

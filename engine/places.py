@@ -28,6 +28,8 @@ _WORDS = frozenset({"公安局", "分局", "出入境管理"})
 # The name's other characters, read as printed, carry most of the evidence; this only has to show the
 # recogniser did not rule the character out.
 MIN_ALTERNATIVE_PROB = 0.001
+# A character read this confidently is what is printed, list or no list.
+SURE = 0.9
 
 Alternative = Callable[[int, str], float]
 
@@ -56,12 +58,15 @@ class Gazetteer:
             frozenset(n[-1] for n in kept),
         )
 
-    def correct(self, text: str, alternative: Alternative) -> tuple[str, dict[int, float]]:
+    def correct(
+        self, text: str, alternative: Alternative, confidences: Sequence[float]
+    ) -> tuple[str, dict[int, float]]:
         """`text` with each span one character off a known name changed to that name, where
         `alternative(i, ch)` (the recogniser's probability for `ch` at character `i`) is high enough;
-        the most probable first, never two changes to one span. A name's last character (区, 市, 分局's
-        局) is common and read well: it must be read as printed. Returns the text and, per changed
-        position, the probability its new character had."""
+        the most probable first, never two changes to one span. A character read with `confidences` at
+        or above `SURE` stays (a real place that is not on the list: an old district's name), and a
+        name's last character (区, 市, 分局's 局) is common and read well: it must be read as printed.
+        Returns the text and, per changed position, the probability its new character had."""
         spans = [
             (end + 1 - size, text[end + 1 - size : end + 1])
             for end, ch in enumerate(text)
@@ -77,7 +82,7 @@ class Gazetteer:
             if span in self.names:
                 continue
             for k in range(len(span) - 1):
-                if i + k in kept:
+                if i + k in kept or confidences[i + k] >= SURE:
                     continue
                 for name in self.by_pattern.get(_blank(span, k), ()):
                     p = alternative(i + k, name[k])
