@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # The geometric cue offers a few outlines; reading one costs ~150 ms, so only the best are tried.
 _MAX_QUADS_TRIED = 3
+# Outlines below the geometric cue's own bar tried when nothing else read.
+_MAX_WEAK_TRIED = 3
 # A reading with this many labels and value patterns found needs no other outline tried.
 _WELL_READ = 5
 # Corners further apart than this share of the diagonal: outline and labels disagree.
@@ -166,6 +168,15 @@ class CardPipeline:
                 if reading is not None:
                     best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=True))
                     break
+        if best is not None:
+            return best
+        # Nothing read yet: the outlines the geometric cue thought too weak (a pale card on paper, strong
+        # perspective) still hold the card more often than not; the labels judge them as any other.
+        weak = [c for c in outlines if c.score < locator.min_score][:_MAX_WEAK_TRIED]
+        for candidate in weak:
+            reading = self.stages.reader(img, candidate.quad_xy, timings)
+            if reading is not None:
+                best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=False))
         return best
 
     def _agree_with_labels(
