@@ -23,6 +23,8 @@ from engine.types import QuadXY, Side
 _DET_MAX_SIDE_PX = 512
 _ORIENT_LINES = 8
 _MIN_LABELS = 2
+# A flat card with fewer text lines found than this may have faint print the detector missed.
+_FEW_LINES = 6
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -87,20 +89,22 @@ class CardReader:
         clock = _Clock(timings)
         card: np.ndarray = geometry.warp_card(img_bgr, quad_xy, self.card_size_wh)
         clock.lap("warp")
-        reading = self._read(img_bgr, quad_xy, card, card, clock)
-        if reading is None:
-            # Faint print (a dim photo, pale labels on a bright card) shows once the card's contrast is evened out.
-            reading = self._read(img_bgr, quad_xy, card, even_contrast(card), clock)
+        boxes = self._detect(card)
+        clock.lap("detect")
+        reading = self._read(img_bgr, quad_xy, card, boxes, clock)
+        if reading is None and len(boxes) < _FEW_LINES:
+            # Faint print (a dim photo, pale labels on a bright card) shows once the card's contrast is
+            # evened out; a card whose lines were found but read as no permit gains nothing from it.
+            boxes = self._detect(even_contrast(card))
+            clock.lap("detect")
+            reading = self._read(img_bgr, quad_xy, card, boxes, clock)
         return reading
 
     def _read(
-        self, img_bgr: np.ndarray, quad_xy: QuadXY, card: np.ndarray, seen: np.ndarray, clock: _Clock
+        self, img_bgr: np.ndarray, quad_xy: QuadXY, card: np.ndarray, boxes: tuple[TextBox, ...], clock: _Clock
     ) -> CardReading | None:
-        """Reads the card's lines as detected on `seen` (the flat card, or a copy of it made easier to
-        read); the card the other way up too when the angle classifier's choice reads as no permit
-        (blur and glare can fool it)."""
-        boxes = self._detect(seen)
-        clock.lap("detect")
+        """Reads the card's lines found at `boxes`; the card the other way up too when the angle
+        classifier's choice reads as no permit (blur and glare can fool it)."""
         if not boxes:
             return None
         upside_down = self._upside_down(card, boxes)

@@ -168,11 +168,11 @@ class CardPipeline:
                 if reading is not None:
                     best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=True))
                     break
-        if best is not None:
+        if best is not None or candidates:
             return best
-        # Nothing read yet: the outlines the geometric cue thought too weak (a pale card on paper, strong
-        # perspective) still hold the card more often than not; the labels judge them as any other.
-        weak = [c for c in outlines if c.score < locator.min_score][:_MAX_WEAK_TRIED]
+        # Nothing read, and no outline the geometric cue believed in: the ones it thought too weak (a pale
+        # card on paper, strong perspective) may still hold the card; the labels judge them as any other.
+        weak = outlines[:_MAX_WEAK_TRIED]
         for candidate in weak:
             reading = self.stages.reader(img, candidate.quad_xy, timings)
             if reading is not None:
