@@ -1,10 +1,13 @@
-"""Which side a set of read rows shows, and whether they are a permit at all (`side_from_rows`)."""
+"""Which side a set of read rows shows, and whether they are a permit at all (`side_from_rows`); the
+contrast evening that lets faint print be detected."""
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 
-from engine.card_reader import side_from_rows
+from engine.card_reader import even_contrast, side_from_rows
 from engine.reading import Glyph, Row
 from engine.types import Side
 
@@ -44,3 +47,13 @@ def test_the_side_follows_the_evidence(texts: tuple[str, ...], expected: tuple[S
 )
 def test_what_is_not_a_permit_stays_undecided(texts: tuple[str, ...]) -> None:
     assert side_from_rows(_rows(*texts)) is None
+
+
+def test_even_contrast_brings_out_pale_print_on_a_dim_card() -> None:
+    card = np.full((300, 480, 3), 92, np.uint8)  # a dim photo of a white card
+    cv2.putText(card, "H12345678", (40, 160), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (74, 74, 74), 4)  # faint print
+    ink = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY) < 85
+    evened = cv2.cvtColor(even_contrast(card), cv2.COLOR_BGR2GRAY).astype(float)
+    step_before = 92 - 74
+    step_after = float(np.median(evened[~ink]) - np.median(evened[ink]))
+    assert step_after > 3 * step_before
