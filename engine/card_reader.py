@@ -54,11 +54,10 @@ def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:
         front += 2 if rules.is_valid_id_number(id_number.group(0)) else 1
     back += layout.VALIDITY_RE.search(joined) is not None
     back += layout.PASS_NUMBER_RE.search(joined) is not None
-    # Weaker signs (a birth row, an ID number's start with its end lost) only let a card be taken when
+    # Weaker signs (a birth row, an ID number's start or end with the rest lost) only let a card be taken when
     # little else was read; they do not rank outlines against each other.
-    weak = (id_number is None and layout.ID_NUMBER_START_RE.search(joined) is not None) + any(
-        layout.BIRTH_DATE_RE.search(t) for t in texts
-    )
+    id_part = layout.ID_NUMBER_START_RE.search(joined) or layout.ID_NUMBER_END_RE.search(joined)
+    weak = (id_number is None and id_part is not None) + any(layout.BIRTH_DATE_RE.search(t) for t in texts)
     if max(front + weak, back) < _MIN_LABELS:
         return None
     return (Side.FRONT, front) if front + weak > back else (Side.BACK, back)

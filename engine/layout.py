@@ -67,6 +67,8 @@ PASS_NUMBER_RE = re.compile(r"(?<![\dA-Z])[HM]\d{8}(?!\d)")
 ID_NUMBER_SPAN_RE = re.compile(r"8[123]0000\S{11}[\dX]")
 # An ID number's region and birth date, its end lost (glare, the photo's edge); and the birth row.
 ID_NUMBER_START_RE = re.compile(r"8[123]0000(?:19|20)\d{2}[01]\d[0-3]\d")
+# Its last sixteen characters, its start lost: 0000, the birth date, the sequence and the check character.
+ID_NUMBER_END_RE = re.compile(r"(?<![\d])0000(?:19|20)\d{2}[01]\d[0-3]\d\d{3}[\dX](?![\dX])")
 BIRTH_DATE_RE = re.compile(r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日")
 
 # Centres of the ID number's first and last digits, and its baseline row.
@@ -83,25 +85,27 @@ TITLE_SPANS_MM: tuple[tuple[str, float, float, float], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class FixedSpan:
-    """A printed line whose first and last characters sit at fixed places on the card."""
+    """A printed line whose first and last characters sit at fixed places on the card; `parts`, tried
+    when the whole line was not read, are runs of it (pattern, centres of their first and last
+    characters): its start when glare or the photo's edge took its end, its end when they took its start."""
 
     pattern: re.Pattern[str]
     first_mm: tuple[float, float]  # centre of the first character
     last_mm: tuple[float, float]  # centre of the last character
-    # The line's start alone (its end under glare or cut off) and the centre of that start's last character.
-    start: re.Pattern[str] | None = None
-    start_last_mm: tuple[float, float] = (0.0, 0.0)
+    parts: tuple[tuple[re.Pattern[str], tuple[float, float], tuple[float, float]], ...] = ()
 
     def ends(self, text: str) -> tuple[tuple[int, tuple[float, float]], ...]:
-        """(index in `text`, card position) of the line's first and last characters (of its start when
-        only that was read); () if not read."""
-        found = self.pattern.search(text)
-        if found is not None:
-            return (found.start(), self.first_mm), (found.end() - 1, self.last_mm)
-        begun = self.start.search(text) if self.start is not None else None
-        if begun is None:
-            return ()
-        return (begun.start(), self.first_mm), (begun.end() - 1, self.start_last_mm)
+        """(index in `text`, card position) of the first and last characters of the line, or of the
+        first of its parts read; () if none was."""
+        for pattern, first_mm, last_mm in ((self.pattern, self.first_mm, self.last_mm), *self.parts):
+            found = pattern.search(text)
+            if found is not None:
+                return (found.start(), first_mm), (found.end() - 1, last_mm)
+        return ()
+
+
+def _id_number_char_mm(index: int) -> tuple[float, float]:
+    return ID_NUMBER_SPAN_MM[0] + index * ID_NUMBER_PITCH_MM, ID_NUMBER_Y_MM
 
 
 # Per side, the lines that anchor the card's right half, where no label is.
@@ -109,10 +113,12 @@ FIXED_SPANS: dict[Side, tuple[FixedSpan, ...]] = {
     Side.FRONT: (
         FixedSpan(
             ID_NUMBER_SPAN_RE,
-            (ID_NUMBER_SPAN_MM[0], ID_NUMBER_Y_MM),
-            (ID_NUMBER_SPAN_MM[1], ID_NUMBER_Y_MM),
-            ID_NUMBER_START_RE,
-            (ID_NUMBER_SPAN_MM[0] + 13 * ID_NUMBER_PITCH_MM, ID_NUMBER_Y_MM),
+            _id_number_char_mm(0),
+            _id_number_char_mm(17),
+            (
+                (ID_NUMBER_START_RE, _id_number_char_mm(0), _id_number_char_mm(13)),
+                (ID_NUMBER_END_RE, _id_number_char_mm(2), _id_number_char_mm(17)),
+            ),
         ),
     ),
     Side.BACK: tuple(FixedSpan(re.compile(re.escape(t)), (x0, y), (x1, y)) for t, x0, x1, y in TITLE_SPANS_MM),

@@ -26,6 +26,8 @@ def _rows(*texts: str) -> tuple[Row, ...]:
         # pale labels lost; the birth row and the ID number's start (its end under glare) let the card
         # be taken, but rank it with nothing read
         (("钱惠琪", "女", "1963年10月15日", "广东省广州市天河区", "81000019631015294"), (Side.FRONT, 0)),
+        # the ID number's start lost under glare: its tail (0000, the birth date, sequence, check) remains
+        (("碳雅店", "出42019年2月18日", "公国商商号0000201902180365"), (Side.FRONT, 0)),
         # a whole ID number that passes its check counts as two
         (("830000194411208168",), (Side.FRONT, 2)),
         (("姓名", "出生", "1990年1月2日"), (Side.FRONT, 2)),
@@ -41,6 +43,7 @@ def test_the_side_follows_the_evidence(texts: tuple[str, ...], expected: tuple[S
     [
         ("会议纪要", "2023年5月6日", "出席人员"),  # one date is no permit
         ("81000019631015",),  # the number's start alone
+        ("0000201902180365",),  # its end alone
         ("姓名", "民族", "1990年1月2日", "公民身份号码"),  # the mainland ID card says 民族
         ("BANK 6222 0000 1234 5678",),
     ],

@@ -116,3 +116,15 @@ def test_an_id_number_with_a_character_under_glare_still_anchors_both_ends() -> 
     id_y = layout.mm_to_px((0, layout.ID_NUMBER_Y_MM), CARD_WH)[1]
     ends = sorted(t[0] for t, _ in anchor_pairs(rows, Side.FRONT, CARD_WH) if abs(t[1] - id_y) < 1)
     assert ends[-1] == pytest.approx(layout.mm_to_px((id_x1, 0), CARD_WH)[0])
+
+
+def test_an_id_number_whose_start_is_lost_anchors_its_last_sixteen_characters() -> None:
+    id_x0, id_x1 = layout.ID_NUMBER_SPAN_MM
+    pitch = (id_x1 - id_x0) / 17
+    rows = (*_front_rows()[:-1], _row("0000199001010012", id_x0 + 2 * pitch, pitch, 47.0))
+    id_y = layout.mm_to_px((0, layout.ID_NUMBER_Y_MM), CARD_WH)[1]
+    ends = [(t, o) for t, o in anchor_pairs(rows, Side.FRONT, CARD_WH) if abs(t[1] - id_y) < 1]
+    ends = [p for p in ends if p[0][0] > layout.mm_to_px((id_x0 + 1, 0), CARD_WH)[0]]
+    assert len(ends) == 2
+    for template, observed in ends:  # each character anchored where it is printed
+        assert abs(template[0] - observed[0]) < 0.005 * CARD_WH[0]
