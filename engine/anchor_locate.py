@@ -137,10 +137,7 @@ def _text_tilt_deg(quads: list[QuadXY]) -> float:
     by it levels them); the median over the longest lines."""
     angles = []
     for q in quads[:_TILT_LINES]:
-        p = np.array(q, dtype=np.float64)
-        d = (p[1] + p[2]) / 2 - (p[0] + p[3]) / 2
-        a = float(np.degrees(np.arctan2(d[1], d[0])))
-        angles.append((a + 45.0) % 90.0 - 45.0)
+        angles.append((_direction_deg(q) + 45.0) % 90.0 - 45.0)
     return float(np.median(angles)) if angles else 0.0
 
 

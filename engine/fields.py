@@ -338,8 +338,8 @@ class FieldReader:
 
     def _probe_line(self, card_bgr: np.ndarray, box_xyxy: BoxXYXY, mask: np.ndarray) -> Decoded | None:
         """Reads a region where the detector found nothing although ink is there."""
-        x0, y0, x1, y1 = (round(v) for v in box_xyxy)
-        crop = card_bgr[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+        x0, y0, _, y1 = (round(v) for v in box_xyxy)
+        crop = _cut(card_bgr, box_xyxy)
         if crop.size == 0:
             return None
         gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
@@ -491,7 +491,7 @@ class FieldReader:
             (0.76 * card_wh[0], y - 0.45 * pitch, 0.95 * card_wh[0], y + 0.45 * pitch),
         )
         for x0, y0, x1, y1 in regions:
-            crop = card_bgr[max(0, round(y0)) : max(0, round(y1)), max(0, round(x0)) : max(0, round(x1))]
+            crop = _cut(card_bgr, (x0, y0, x1, y1))
             if crop.size == 0:
                 continue
             # Two digits read confidently with every class allowed are no stain; faint print passes
@@ -510,6 +510,12 @@ class FieldReader:
 
 
 _BIRTH_ROW_RE = re.compile(r"\d{4}年")
+
+
+def _cut(card_bgr: np.ndarray, box_xyxy: BoxXYXY) -> np.ndarray:
+    """The card's pixels inside a box in card pixels; a box reaching past the top or left edge is cut there."""
+    x0, y0, x1, y1 = (max(0, round(v)) for v in box_xyxy)
+    return card_bgr[y0:y1, x0:x1]
 
 
 def _label_column_only(hit: LabelHit, row: Row, label: Label, card_wh: tuple[int, int]) -> LabelHit | None:

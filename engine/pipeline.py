@@ -209,29 +209,20 @@ class CardPipeline:
             return reading
         own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
         start = time.perf_counter()
-        grads = photo.edges
-        support = grads.support(geometry.quad_to_array(reading.quad_xy))
+        support = photo.support(reading.quad_xy)
         # an outline that agrees with the anchors and runs along an edge on every side is settled
         if not always and own <= _ANCHORS_AGREE and support >= _SETTLED_SUPPORT:
             timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
             return reading
-        settled = anchored_snap.snap_with_anchors(grads, reading.quad_xy, template, seen, card_wh)
+        settled = anchored_snap.snap_with_anchors(photo.edges, reading.quad_xy, template, seen, card_wh)
         # Two anchors (the ID number's ends) fix no outline by themselves: then every side must show.
         residual = template_fit.template_residual(settled.quad_xy, template, seen, card_wh)
-        gain = grads.support(geometry.quad_to_array(settled.quad_xy)) - support
-        # Many anchors far off the outline and close to the settled one outweigh edges that show no more
-        # of either (a faint side, where a stronger edge nearby took the first outline).
-        anchors_prefer = (
-            len(template) >= _MANY_ANCHORS
-            and own > _ANCHORS_NEAR
-            and residual <= min(_ANCHORS_AGREE, own / 2)
-            and gain >= -_SUPPORT_SLACK
-        )
-        taken = (
-            (len(template) >= _MIN_ANCHORS or settled.sides_found == 4)
-            and residual <= max(own + _ANCHORS_SLACK, _ANCHORS_SETTLED)
-            and (_edges_prefer(gain, settled.sides_found) or anchors_prefer)
-        )
+        taken = False
+        if (len(template) >= _MIN_ANCHORS or settled.sides_found == 4) and residual <= max(
+            own + _ANCHORS_SLACK, _ANCHORS_SETTLED
+        ):
+            gain = photo.support(settled.quad_xy) - support
+            taken = _edges_prefer(gain, settled.sides_found) or _anchors_prefer(len(template), own, residual, gain)
         timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
         if not taken:
             return reading
@@ -252,7 +243,7 @@ class CardPipeline:
             return None
         # A card printed a little off our template (another printer, another font) still runs along an
         # edge on every side: its outline stays.
-        if own <= _ANCHORS_NEAR and photo.edges.support(geometry.quad_to_array(reading.quad_xy)) >= _SETTLED_SUPPORT:
+        if own <= _ANCHORS_NEAR and photo.support(reading.quad_xy) >= _SETTLED_SUPPORT:
             return None
         residuals = [template_fit.template_residual(c.quad_xy, template, seen, card_wh) for c in outlines]
         if residuals:
@@ -348,16 +339,35 @@ def _edges_prefer(gain: float, sides_found: int) -> bool:
     return gain > _SUPPORT_MARGIN or (sides_found == 4 and gain > _SUPPORT_MARGIN_ALL_SIDES)
 
 
+def _anchors_prefer(anchors: int, own: float, residual: float, gain: float) -> bool:
+    """Many anchors far off the outline (`own`) and close to the settled one (`residual`) outweigh edges
+    that show no more of either (`gain`): a faint side, where a stronger edge nearby took the first outline."""
+    return (
+        anchors >= _MANY_ANCHORS
+        and own > _ANCHORS_NEAR
+        and residual <= min(_ANCHORS_AGREE, own / 2)
+        and gain >= -_SUPPORT_SLACK
+    )
+
+
 class _Photo:
     """The decoded photo and its edge gradients, computed once when first asked for: every outline tried
     on the photo is judged against the same edges."""
 
     def __init__(self, img: np.ndarray) -> None:
         self.img = img
+        self._supports: dict[QuadXY, float] = {}
 
     @cached_property
     def edges(self) -> edge_snap.Gradients:
         return edge_snap.Gradients.of(self.img)
+
+    def support(self, quad_xy: QuadXY) -> float:
+        """How much of the outline runs along the photo's edges (sides, each up to one); an outline
+        judged twice (for replacement, then for settling) is measured once."""
+        if quad_xy not in self._supports:
+            self._supports[quad_xy] = self.edges.support(geometry.quad_to_array(quad_xy))
+        return self._supports[quad_xy]
 
 
 def _better(a: CardReading | None, b: CardReading) -> CardReading:
