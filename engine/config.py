@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Device = Literal["cpu", "cuda", "auto"]
+Precision = Literal["int8", "fp32"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,3 +19,5 @@ class EngineConfig:
     # Largest side of the working copy used to find the card, and the canonical card width.
     find_max_side_px: int = 800
     card_width_px: int = 960
+    # The text detector's weights on CPU: int8 (built at `make setup`) or the float originals.
+    det_precision: Precision = "int8"

@@ -20,6 +20,7 @@ from engine.decode import decode_image
 from engine.errors import CardNotFoundError
 from engine.field_text import FieldReading
 from engine.fields import FieldReader
+from engine.ocr.kit import OcrKit
 from engine.portrait import PortraitStage
 from engine.types import (
     EXTRA_FIELDS,
@@ -382,22 +383,25 @@ def _crop(card_bgr: np.ndarray, box_xyxy: tuple[float, float, float, float]) -> 
     return card_bgr[y0:y1, x0:x1]
 
 
-def build_pipeline(config: EngineConfig) -> CardPipeline:
+def build_kit(config: EngineConfig) -> OcrKit:
+    """The shared text models for this configuration (the detector on the device the recogniser got)."""
     from engine.normalize import normalize_text
     from engine.ocr.cls import TextAngleClassifier
     from engine.ocr.det import TextDetector
-    from engine.ocr.kit import OcrKit
     from engine.ocr.rec import CPU_WIDTH_BUCKET_PX, GPU_WIDTH_BUCKET_PX, TextRecognizer
-    from engine.onnx_session import active_provider, shared_session
+    from engine.onnx_session import active_provider, detector_model, shared_session
 
     rec_session = shared_session("text_rec", config)
     on_gpu = active_provider(rec_session) != "CPUExecutionProvider"
-    kit = OcrKit(
-        detector=TextDetector(shared_session("text_det", config)),
+    return OcrKit(
+        detector=TextDetector(shared_session(detector_model(config, on_gpu), config)),
         recognizer=TextRecognizer(rec_session, GPU_WIDTH_BUCKET_PX if on_gpu else CPU_WIDTH_BUCKET_PX),
         classifier=TextAngleClassifier(shared_session("text_cls", config)),
         normalize=normalize_text,
     )
+
+
+def pipeline_with_kit(kit: OcrKit, config: EngineConfig) -> CardPipeline:
     stages = Stages(
         locator=CardLocator(),
         anchors=AnchorLocator(kit, config.find_max_side_px),
@@ -405,5 +409,14 @@ def build_pipeline(config: EngineConfig) -> CardPipeline:
         fields=FieldReader(kit.recognizer, kit.normalize),
         portrait=PortraitStage(),
     )
-    logger.info("hmt engine ready: device %s requested, text models on %s", config.device, active_provider(rec_session))
     return CardPipeline(stages)
+
+
+def build_pipeline(config: EngineConfig) -> CardPipeline:
+    from engine.onnx_session import active_providers
+
+    pipeline = pipeline_with_kit(build_kit(config), config)
+    logger.info("hmt engine ready: device %s requested; %s", config.device, ", ".join(
+        f"{name} on {provider}" for name, provider in active_providers().items()
+    ))
+    return pipeline

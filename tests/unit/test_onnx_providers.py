@@ -52,3 +52,27 @@ def test_cuda_request_without_gpu_runs_on_cpu_and_logs_it(caplog: pytest.LogCapt
 def test_sessions_are_shared_per_model_and_config() -> None:
     config = EngineConfig(intra_op_threads=1)
     assert shared_session("text_cls", config) is shared_session("text_cls", config)
+
+
+@pytest.mark.parametrize(
+    ("precision", "on_gpu", "built", "expected"),
+    [
+        ("int8", False, True, "text_det_int8"),
+        ("int8", True, True, "text_det"),  # int8 gains nothing on CUDA
+        ("fp32", False, True, "text_det"),
+        ("int8", False, False, "text_det"),  # not built: the float model, and a warning
+    ],
+)
+def test_detector_model_choice(
+    precision: str, on_gpu: bool, built: bool, expected: str, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from pathlib import Path
+
+    import engine.onnx_session as onnx_session
+
+    monkeypatch.setattr(onnx_session, "resolve_derived_path", lambda name: Path(name) if built else None)
+    caplog.set_level(logging.WARNING, logger="engine.onnx_session")
+    config = EngineConfig(det_precision=precision)  # type: ignore[arg-type]
+    assert onnx_session.detector_model(config, on_gpu) == expected
+    assert any("was not built" in r.getMessage() for r in caplog.records) == (not built and not on_gpu)
