@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from engine import geometry, layout, rules
-from engine.ocr.det import TextBox
+from engine.ocr.det import TextBox, TextDetector
 from engine.ocr.kit import OcrKit
 from engine.reading import CardLine, Row, crop_line, group_rows, label_part
 from engine.types import QuadXY, Side
@@ -77,8 +77,8 @@ def _rotate_boxes_180(boxes: Sequence[TextBox], size_wh: tuple[int, int]) -> tup
 
 
 class CardReader:
-    def __init__(self, kit: OcrKit, card_width_px: int) -> None:
-        self._det = kit.detector
+    def __init__(self, kit: OcrKit, card_width_px: int, detector: TextDetector | None = None) -> None:
+        self._det = detector or kit.detector
         self._rec = kit.recognizer
         self._cls = kit.classifier
         self._normalize = kit.normalize

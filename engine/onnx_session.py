@@ -61,8 +61,8 @@ def _model_path(model_name: str) -> Path:
 
 
 def detector_model(config: EngineConfig, on_gpu: bool) -> str:
-    """The text detector to load: int8 on CPU (2x faster, same boxes; built at `make setup`), the float
-    model on a GPU (int8 gains nothing there) or when asked for or not built."""
+    """The flat card's text detector: int8 on CPU (2x faster, the same lines; built at `make setup`), the
+    float model on a GPU (int8 gains nothing there) or when asked for or not built."""
     if on_gpu or config.det_precision == "fp32":
         return "text_det"
     if resolve_derived_path(_INT8_DET) is None:

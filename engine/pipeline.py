@@ -78,6 +78,8 @@ class Stages:
     locator: CardLocator
     anchors: AnchorLocator
     reader: CardReader
+    # Reads the best outline first, with the int8 detector; its reading is kept when it is plainly right.
+    fast_reader: CardReader | None
     fields: FieldReader
     portrait: PortraitStage
 
@@ -148,6 +150,10 @@ class CardPipeline:
         candidates = [c for c in outlines if c.score >= locator.min_score][: locator.max_candidates]
         timings["locate"] = (time.perf_counter() - start) * 1000.0
         photo = _Photo(img)
+        if self.stages.fast_reader is not None and candidates:
+            quick = self.stages.fast_reader(img, candidates[0].quad_xy, timings)
+            if quick is not None and self._plainly_right(photo, quick):
+                return quick
         best: CardReading | None = None
         for candidate in candidates[:_MAX_QUADS_TRIED]:
             reading = self.stages.reader(img, candidate.quad_xy, timings)
@@ -179,6 +185,19 @@ class CardPipeline:
             if reading is not None:
                 best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=False))
         return best
+
+    def _plainly_right(self, photo: _Photo, reading: CardReading) -> bool:
+        """Well read, with enough anchors close to an outline that runs along an edge on every side: the
+        checks below would keep it as it is. Anything less is read again from the start with the float
+        detector, whose lines the outline checks were tuned on."""
+        if reading.labels_found < _WELL_READ:
+            return False
+        card_wh = self.stages.reader.card_size_wh
+        template, seen = template_fit.anchors_in_image(reading.rows, reading.side, card_wh, reading.card_to_image)
+        if len(template) < _MIN_ANCHORS:
+            return False
+        own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
+        return own <= _ANCHORS_AGREE and photo.support(reading.quad_xy) >= _SETTLED_SUPPORT
 
     def _agree_with_labels(
         self,
@@ -384,7 +403,7 @@ def _crop(card_bgr: np.ndarray, box_xyxy: tuple[float, float, float, float]) -> 
 
 
 def build_kit(config: EngineConfig) -> OcrKit:
-    """The shared text models for this configuration (the detector on the device the recogniser got)."""
+    """The shared text models for this configuration (the detectors on the device the recogniser got)."""
     from engine.normalize import normalize_text
     from engine.ocr.cls import TextAngleClassifier
     from engine.ocr.det import TextDetector
@@ -393,8 +412,10 @@ def build_kit(config: EngineConfig) -> OcrKit:
 
     rec_session = shared_session("text_rec", config)
     on_gpu = active_provider(rec_session) != "CPUExecutionProvider"
+    fast = detector_model(config, on_gpu)
     return OcrKit(
-        detector=TextDetector(shared_session(detector_model(config, on_gpu), config)),
+        detector=TextDetector(shared_session("text_det", config)),
+        fast_detector=None if fast == "text_det" else TextDetector(shared_session(fast, config)),
         recognizer=TextRecognizer(rec_session, GPU_WIDTH_BUCKET_PX if on_gpu else CPU_WIDTH_BUCKET_PX),
         classifier=TextAngleClassifier(shared_session("text_cls", config)),
         normalize=normalize_text,
@@ -406,6 +427,7 @@ def pipeline_with_kit(kit: OcrKit, config: EngineConfig) -> CardPipeline:
         locator=CardLocator(),
         anchors=AnchorLocator(kit, config.find_max_side_px),
         reader=CardReader(kit, config.card_width_px),
+        fast_reader=None if kit.fast_detector is None else CardReader(kit, config.card_width_px, kit.fast_detector),
         fields=FieldReader(kit.recognizer, kit.normalize),
         portrait=PortraitStage(),
     )

@@ -80,7 +80,9 @@ def _paper_bgr(img: np.ndarray, gray: np.ndarray, flat: np.ndarray) -> np.ndarra
     smooth = np.convolve(hist, np.ones(9), mode="same")
     level = int(smooth.argmax())
     near = use & (np.abs(gray.astype(np.int32) - level) <= 8)
-    return np.asarray(img[near].astype(np.float32).mean(axis=0))
+    if not near.any():
+        return np.full(3, np.nan, dtype=np.float32)
+    return np.asarray(cv2.mean(img, near.astype(np.uint8))[:3], dtype=np.float32)
 
 
 def paper_color_bgr(card_bgr: np.ndarray) -> ColorBGR:
@@ -156,7 +158,9 @@ def crop_quality_cues(crop_bgr: np.ndarray, paper_bgr: ColorBGR | None = None) -
 
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
     # Occluders (fingers, stickers) are coloured; blurred ink is a grey mix of ink and paper.
-    distance = np.abs(img.astype(np.float32) - paper).max(axis=2)
+    channel_distance = np.abs(img.astype(np.float32) - paper)
+    # the largest of the three channels, without numpy's slow reduction over a last axis of three
+    distance = np.maximum(np.maximum(channel_distance[..., 0], channel_distance[..., 1]), channel_distance[..., 2])
     occluder = flat & (distance > 40.0) & (sat >= max(45.0, paper_sat + 25.0))
     occluder = cv2.morphologyEx(occluder.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
 

@@ -1,14 +1,17 @@
 """Set-up step: builds the int8 text detector from the float one in the rapidocr wheel.
 
 No weights are fetched: the float model's own weights are quantized (per output channel), and the
-activation ranges are measured on the very inputs the engine gives the detector (flat cards,
-contrast-evened cards, whole photos) while it reads generated photos. On a 2-core CPU the int8
+activation ranges are measured on the very inputs the engine gives this detector (the best outline's
+flat card, plain and contrast-evened) while it reads generated photos. The engine keeps an int8 reading
+only when it is plainly right (engine/pipeline.py, `_plainly_right`); whole photos and every later
+outline stay with the float detector. On a 2-core CPU the int8
 detector runs ~2x faster and finds the same lines (tests/engine/test_int8_detector.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -51,7 +54,8 @@ class _RecordingSession:
 
 
 def calibration_inputs(seeds: Sequence[int] = CALIBRATION_SEEDS) -> list[np.ndarray]:
-    """The float detector's inputs while the engine reads generated photos of every tier."""
+    """The flat cards the engine gives its fast card detector (plain and contrast-evened) while it reads
+    generated photos of every tier; whole photos and later outlines go to the float detector."""
     from benchmarks.synth import generate_sample
     from engine.config import EngineConfig
     from engine.errors import EngineError
@@ -63,7 +67,7 @@ def calibration_inputs(seeds: Sequence[int] = CALIBRATION_SEEDS) -> list[np.ndar
     config = EngineConfig(det_precision="fp32", intra_op_threads=os.cpu_count() or 1)
     recorder = _RecordingSession(shared_session("text_det", config))
     kit = build_kit(config)
-    kit = type(kit)(TextDetector(recorder), kit.recognizer, kit.classifier, kit.normalize)
+    kit = dataclasses.replace(kit, fast_detector=TextDetector(recorder))
     pipeline = pipeline_with_kit(kit, config)
     tiers = ("clean", "photo", "hard")
     for i, seed in enumerate(seeds):

@@ -63,10 +63,11 @@ def _boxes_from_probability_map(prob: np.ndarray, params: DetParams) -> list[tup
     for contour in contours:
         if len(contour) < 4:
             continue
-        mask = np.zeros_like(bitmap)
         x, y, w, h = cv2.boundingRect(contour)
-        cv2.drawContours(mask, [contour], -1, 1, thickness=-1)
-        score = float(cv2.mean(prob[y : y + h, x : x + w], mask[y : y + h, x : x + w])[0])
+        # the line's own box, not the whole map: a card has dozens of lines
+        mask = np.zeros((h, w), dtype=np.uint8)
+        cv2.drawContours(mask, [contour], -1, 1, thickness=-1, offset=(-x, -y))
+        score = float(cv2.mean(prob[y : y + h, x : x + w], mask)[0])
         if score < params.box_threshold:
             continue
         (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
