@@ -61,8 +61,8 @@ class Gradients:
         scale = min(1.0, _WORK_MAX_SIDE_PX / max(h, w))
         small = cv2.resize(img_bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         ycc = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb).astype(np.float32), (0, 0), 1.2)
-        gx = cv2.Sobel(ycc, cv2.CV_32F, 1, 0, ksize=3) / 8.0
-        gy = cv2.Sobel(ycc, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+        gx = cv2.Sobel(ycc, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+        gy = cv2.Sobel(ycc, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
         return cls(gx, gy, scale)
 
     def lines_near(

@@ -10,8 +10,9 @@ import onnxruntime as ort
 
 from engine.types import QuadXY
 
-_MEAN = np.array([0.5, 0.5, 0.5], dtype=np.float32)
-_STD = np.array([0.5, 0.5, 0.5], dtype=np.float32)
+# The model's input is (pixel / 255 - mean) / std, the same in every channel.
+_MEAN = np.float32(0.5)
+_STD = np.float32(0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,16 @@ def _boxes_from_probability_map(prob: np.ndarray, params: DetParams) -> list[tup
     return found
 
 
+def planar_input(img_bgr: np.ndarray) -> np.ndarray:
+    """The model's (1, 3, h, w) input. Scalar operations in place: numpy broadcasting a per-channel
+    mean over (h, w, 3) took 11 ms for a 512 x 320 card."""
+    x = img_bgr.transpose(2, 0, 1).astype(np.float32, order="C")
+    x /= np.float32(255.0)
+    x -= _MEAN
+    x /= _STD
+    return x[None]
+
+
 class TextDetector:
     def __init__(self, session: ort.InferenceSession, params: DetParams = DetParams()) -> None:
         self._session = session
@@ -88,7 +99,7 @@ class TextDetector:
 
     def __call__(self, img_bgr: np.ndarray, max_side_px: int = 960) -> tuple[TextBox, ...]:
         resized, sx, sy = _resize_to_multiple_of_32(img_bgr, max_side_px)
-        tensor = ((resized.astype(np.float32) / 255.0 - _MEAN) / _STD).transpose(2, 0, 1)[None]
+        tensor = planar_input(resized)
         prob = self._session.run(None, {self._input_name: tensor})[0][0, 0]
         h, w = img_bgr.shape[:2]
         boxes = []
