@@ -73,8 +73,8 @@ def ctc_decode(
     Only steps `first_step .. steps_used` are decoded (a value that follows its label in one crop).
     """
     scores = probs[first_step:steps_used]
-    allowed = None if mask is None else np.flatnonzero(mask)
-    if allowed is None:
+    allowed = np.zeros(0, dtype=np.int64) if mask is None else np.flatnonzero(mask)
+    if mask is None:
         best = scores.argmax(axis=1)
     elif 0 < allowed.size <= _FEW_CLASSES:
         # the arg-max over the allowed columns only (digits, a date): the first best among them, as over
