@@ -4,8 +4,8 @@ No weights are fetched: the float model's own weights are quantized (per output 
 activation ranges are measured on the very inputs the engine gives this detector (the best outline's
 flat card, plain and contrast-evened) while it reads generated photos. The engine keeps an int8 reading
 only when it is plainly right (engine/pipeline.py, `_plainly_right`); whole photos and every later
-outline stay with the float detector. On a 2-core CPU the int8
-detector runs ~2x faster and finds the same lines (tests/engine/test_int8_detector.py).
+outline stay with the float detector. On a 2-core CPU the int8 detector runs ~2.5x faster and finds the
+same lines (tests/engine/test_int8_detector.py).
 """
 
 from __future__ import annotations
