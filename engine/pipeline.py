@@ -198,12 +198,17 @@ class CardPipeline:
         detector, whose lines the outline checks were tuned on."""
         if reading.labels_found < _WELL_READ:
             return False
+        template, _, own = self._anchors(reading)
+        return len(template) >= _MIN_ANCHORS and _settled(photo, reading.quad_xy, own)
+
+    def _anchors(self, reading: CardReading) -> tuple[np.ndarray, np.ndarray, float]:
+        """The anchors read on the card (template and photo positions) and their mean offset from its
+        outline, as a share of the diagonal (infinite with fewer than two: they fix no outline)."""
         card_wh = self.stages.reader.card_size_wh
         template, seen = template_fit.anchors_in_image(reading.rows, reading.side, card_wh, reading.card_to_image)
-        if len(template) < _MIN_ANCHORS:
-            return False
-        own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
-        return own <= _ANCHORS_AGREE and photo.support(reading.quad_xy) >= _SETTLED_SUPPORT
+        if len(template) < 2:
+            return template, seen, float("inf")
+        return template, seen, template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
 
     def _agree_with_labels(
         self,
@@ -230,14 +235,12 @@ class CardPipeline:
         self, photo: _Photo, reading: CardReading, timings: dict[str, float], always: bool
     ) -> CardReading:
         card_wh = self.stages.reader.card_size_wh
-        template, seen = template_fit.anchors_in_image(reading.rows, reading.side, card_wh, reading.card_to_image)
+        template, seen, own = self._anchors(reading)
         if len(template) < 2:
             return reading
-        own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
         start = time.perf_counter()
         support = photo.support(reading.quad_xy)
-        # an outline that agrees with the anchors and runs along an edge on every side is settled
-        if not always and own <= _ANCHORS_AGREE and support >= _SETTLED_SUPPORT:
+        if not always and _settled(photo, reading.quad_xy, own):
             timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
             return reading
         settled = anchored_snap.snap_with_anchors(photo.edges, reading.quad_xy, template, seen, card_wh)
@@ -259,12 +262,11 @@ class CardPipeline:
         self, photo: _Photo, reading: CardReading, outlines: Sequence[QuadCandidate], timings: dict[str, float]
     ) -> CardReading | None:
         card_wh = self.stages.reader.card_size_wh
-        template, seen = template_fit.anchors_in_image(reading.rows, reading.side, card_wh, reading.card_to_image)
+        template, seen, own = self._anchors(reading)
         # Two anchors (the ID number's ends, say) fix position, size and turn: enough to pick among the
         # outlines found in the photo, not to draw one from them alone.
         if len(template) < 2:
             return None
-        own = template_fit.template_residual(reading.quad_xy, template, seen, card_wh)
         if own <= _ANCHORS_AGREE:
             return None
         # A card printed a little off our template (another printer, another font) still runs along an
@@ -362,6 +364,12 @@ class CardPipeline:
             jpeg=crop.jpeg if options.return_portrait and crop.face_found else None,
             face_score=crop.face_score,
         )
+
+
+def _settled(photo: _Photo, quad_xy: QuadXY, own: float) -> bool:
+    """An outline the anchors agree with (`own`, their offset) that runs along an edge on every side: no
+    check would change it."""
+    return own <= _ANCHORS_AGREE and photo.support(quad_xy) >= _SETTLED_SUPPORT
 
 
 def _edges_prefer(gain: float, sides_found: int) -> bool:

@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from engine.ocr.rec import unit_planar
+
 _H, _W = 48, 192
 
 
@@ -29,10 +31,7 @@ class TextAngleClassifier:
             h, w = crop.shape[:2]
             target_w = min(_W, max(1, round(_H * w / max(h, 1))))
             resized = cv2.resize(crop, (target_w, _H), interpolation=cv2.INTER_LINEAR)
-            planar = resized.transpose(2, 0, 1).astype(np.float32)
-            planar /= np.float32(127.5)  # in place: 4x faster than the same arithmetic on a transposed view
-            planar -= np.float32(1.0)
-            batch[row, :, :, :target_w] = planar
+            batch[row, :, :, :target_w] = unit_planar(resized)
         probs = self._session.run(None, {self._input_name: batch})[0]
         probs = np.clip(probs, 1e-6, 1.0)
         return np.asarray(np.log(probs[:, 1]) - np.log(probs[:, 0]), dtype=np.float32)

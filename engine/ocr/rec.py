@@ -73,15 +73,16 @@ def ctc_decode(
     Only steps `first_step .. steps_used` are decoded (a value that follows its label in one crop).
     """
     scores = probs[first_step:steps_used]
-    allowed = np.zeros(0, dtype=np.int64) if mask is None else np.flatnonzero(mask)
     if mask is None:
         best = scores.argmax(axis=1)
-    elif 0 < allowed.size <= _FEW_CLASSES:
-        # the arg-max over the allowed columns only (digits, a date): the first best among them, as over
-        # the whole row with the others pushed below every probability, without touching 18 k columns a step
-        best = allowed[scores[:, allowed].argmax(axis=1)]
     else:
-        best = np.where(mask[None, :], scores, -1.0).argmax(axis=1)
+        allowed = np.flatnonzero(mask)
+        if 0 < allowed.size <= _FEW_CLASSES:
+            # the arg-max over the allowed columns only (digits, a date): the first best among them, as over the
+            # whole row with the others pushed below every probability, without touching 18 k columns a step
+            best = allowed[scores[:, allowed].argmax(axis=1)]
+        else:
+            best = np.where(mask[None, :], scores, -1.0).argmax(axis=1)
     # a class is emitted where it differs from the step before (the step before the first is blank)
     emitted = np.flatnonzero((best != 0) & (best != np.concatenate(([0], best[:-1]))))
     classes = best[emitted]
@@ -161,11 +162,17 @@ def _resize_crop(crop_bgr: np.ndarray, width_px: int) -> tuple[np.ndarray, int]:
     target_w = min(width_px, max(1, math.ceil(REC_HEIGHT_PX * w / max(h, 1))))
     resized = cv2.resize(crop_bgr, (target_w, REC_HEIGHT_PX), interpolation=cv2.INTER_LINEAR)
     canvas = np.zeros((3, REC_HEIGHT_PX, width_px), dtype=np.float32)
-    planar = resized.transpose(2, 0, 1).astype(np.float32)
-    planar /= np.float32(127.5)  # in place: 4x faster than the same arithmetic on a transposed view
-    planar -= np.float32(1.0)
-    canvas[:, :, :target_w] = planar
+    canvas[:, :, :target_w] = unit_planar(resized)
     return canvas, target_w
+
+
+def unit_planar(img_bgr: np.ndarray) -> np.ndarray:
+    """(3, h, w) float32 in [-1, 1], the input of the line models (recogniser, angle classifier). In place:
+    4x faster than the same arithmetic on a transposed view, and the same values."""
+    planar = img_bgr.transpose(2, 0, 1).astype(np.float32)
+    planar /= np.float32(127.5)
+    planar -= np.float32(1.0)
+    return planar
 
 
 class TextRecognizer:
