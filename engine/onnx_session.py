@@ -7,7 +7,9 @@ provider is really active and say so in one log line.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import onnxruntime as ort
@@ -69,6 +71,19 @@ def detector_model(config: EngineConfig, on_gpu: bool) -> str:
         logger.warning("model %s was not built (run `make setup`): detecting text with the float model", _INT8_DET)
         return "text_det"
     return _INT8_DET
+
+
+def line_model_threading(config: EngineConfig) -> tuple[EngineConfig, int]:
+    """The config for the line models' sessions, and how many of their runs go side by side.
+
+    Their inputs are 48 px high: one thread per run and the runs spread over the threads this config
+    grants (all cores when 0) beats every run split over all threads. A config of one thread per call
+    (the service, which reads several requests at once) keeps one lane.
+    """
+    threads = config.intra_op_threads or os.cpu_count() or 1
+    if threads <= 1 or config.device == "cuda":
+        return config, 1
+    return replace(config, intra_op_threads=1), threads
 
 
 def _create(path: Path, config: EngineConfig) -> ort.InferenceSession:

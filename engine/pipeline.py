@@ -426,17 +426,20 @@ def build_kit(config: EngineConfig) -> OcrKit:
     from engine.normalize import normalize_text
     from engine.ocr.cls import TextAngleClassifier
     from engine.ocr.det import TextDetector
+    from engine.ocr.lanes import Lanes
     from engine.ocr.rec import CPU_WIDTH_BUCKET_PX, GPU_WIDTH_BUCKET_PX, TextRecognizer
-    from engine.onnx_session import active_provider, detector_model, shared_session
+    from engine.onnx_session import active_provider, detector_model, line_model_threading, shared_session
 
-    rec_session = shared_session("text_rec", config)
+    line_config, lane_count = line_model_threading(config)
+    rec_session = shared_session("text_rec", line_config)
     on_gpu = active_provider(rec_session) != "CPUExecutionProvider"
+    lanes = Lanes(1 if on_gpu else lane_count)
     fast = detector_model(config, on_gpu)
     return OcrKit(
         detector=TextDetector(shared_session("text_det", config)),
         fast_detector=None if fast == "text_det" else TextDetector(shared_session(fast, config)),
-        recognizer=TextRecognizer(rec_session, GPU_WIDTH_BUCKET_PX if on_gpu else CPU_WIDTH_BUCKET_PX),
-        classifier=TextAngleClassifier(shared_session("text_cls", config)),
+        recognizer=TextRecognizer(rec_session, GPU_WIDTH_BUCKET_PX if on_gpu else CPU_WIDTH_BUCKET_PX, lanes),
+        classifier=TextAngleClassifier(shared_session("text_cls", line_config), lanes),
         normalize=normalize_text,
     )
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
+from engine.ocr.lanes import Lanes
 from engine.ocr.rec import unit_planar
 
 _H, _W = 48, 192
 
 
 class TextAngleClassifier:
-    def __init__(self, session: ort.InferenceSession) -> None:
+    def __init__(self, session: ort.InferenceSession, lanes: Lanes | None = None) -> None:
         self._session = session
         self._input_name = session.get_inputs()[0].name
+        self._lanes = lanes or Lanes(1)
 
     def upside_down_logit(self, crops_bgr: Sequence[np.ndarray]) -> float:
         """Sum over crops of log P(180°) - log P(0°): positive means the text is upside down."""
@@ -32,6 +35,12 @@ class TextAngleClassifier:
             target_w = min(_W, max(1, round(_H * w / max(h, 1))))
             resized = cv2.resize(crop, (target_w, _H), interpolation=cv2.INTER_LINEAR)
             batch[row, :, :, :target_w] = unit_planar(resized)
-        probs = self._session.run(None, {self._input_name: batch})[0]
+        probs = np.zeros((len(crops_bgr), 2), dtype=np.float32)
+        parts = np.array_split(np.arange(len(crops_bgr)), min(self._lanes.count, len(crops_bgr)))
+
+        def run(rows: np.ndarray) -> None:
+            probs[rows] = self._session.run(None, {self._input_name: batch[rows]})[0]
+
+        self._lanes.run([partial(run, rows) for rows in parts], costs=[len(rows) for rows in parts])
         probs = np.clip(probs, 1e-6, 1.0)
         return np.asarray(np.log(probs[:, 1]) - np.log(probs[:, 0]), dtype=np.float32)

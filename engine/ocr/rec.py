@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import cv2
 import numpy as np
 import onnxruntime as ort
+
+from engine.ocr.lanes import Lanes
 
 REC_HEIGHT_PX = 48
 # Crops are padded to a multiple of the bucket width and batched per bucket. On CPU a batch costs
@@ -176,9 +179,12 @@ def unit_planar(img_bgr: np.ndarray) -> np.ndarray:
 
 
 class TextRecognizer:
-    def __init__(self, session: ort.InferenceSession, width_bucket_px: int = CPU_WIDTH_BUCKET_PX) -> None:
+    def __init__(
+        self, session: ort.InferenceSession, width_bucket_px: int = CPU_WIDTH_BUCKET_PX, lanes: Lanes | None = None
+    ) -> None:
         self._session = session
         self._bucket_px = width_bucket_px
+        self._lanes = lanes or Lanes(1)
         self._input_name = session.get_inputs()[0].name
         meta = session.get_modelmeta().custom_metadata_map
         self.alphabet = Alphabet(meta["character"].splitlines())
@@ -189,9 +195,15 @@ class TextRecognizer:
         by_width: dict[int, list[int]] = {}
         for i, crop in enumerate(crops_bgr):
             by_width.setdefault(_bucket_width_px(crop, self._bucket_px), []).append(i)
-        for width_px, members in sorted(by_width.items()):
-            for start in range(0, len(members), _MAX_BATCH):
-                self._run_batch(crops_bgr, members[start : start + _MAX_BATCH], width_px, results)
+        chunks = [
+            (members[start : start + _MAX_BATCH], width_px)
+            for width_px, members in sorted(by_width.items())
+            for start in range(0, len(members), _MAX_BATCH)
+        ]
+        self._lanes.run(
+            [partial(self._run_batch, crops_bgr, chunk, width_px, results) for chunk, width_px in chunks],
+            costs=[len(chunk) * width_px for chunk, width_px in chunks],
+        )
         return [r for r in results if r is not None]
 
     def _run_batch(
