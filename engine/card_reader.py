@@ -16,7 +16,7 @@ import numpy as np
 from engine import geometry, layout, rules
 from engine.ocr.det import TextBox, TextDetector
 from engine.ocr.kit import OcrKit
-from engine.reading import CardLine, Row, crop_line, group_rows, label_part
+from engine.reading import CardLine, LineCut, Row, group_rows, label_part
 from engine.types import QuadXY, Side
 
 # Text detection runs on a smaller copy of the flat card: labels stay ~16 px high, twice as fast.
@@ -125,7 +125,7 @@ class CardReader:
         card_to_image = np.linalg.inv(geometry.warp_matrix(quad_xy, self.card_size_wh))
         # Lines are cut from the original photo, not the flat card: one resampling instead of two
         # keeps small print (a card far from the camera) legible.
-        recs = self._rec([crop_line(img_bgr, geometry.unwarp_quad(card_to_image, b.quad_xy)) for b in boxes])
+        recs = self._rec([LineCut(img_bgr, geometry.unwarp_quad(card_to_image, b.quad_xy)) for b in boxes])
         lines = tuple(CardLine(b, r) for b, r in zip(boxes, recs, strict=True))
         rows = group_rows(lines, self._normalize)
         decided = side_from_rows(rows)
@@ -146,7 +146,7 @@ class CardReader:
 
     def _upside_down(self, card_bgr: np.ndarray, boxes: Sequence[TextBox]) -> bool:
         widest = sorted(boxes, key=_box_w, reverse=True)[:_ORIENT_LINES]
-        crops = [crop_line(card_bgr, b.quad_xy) for b in widest]
+        crops = [LineCut(card_bgr, b.quad_xy) for b in widest]
         return self._cls.upside_down_logit(crops) > 0.0
 
 

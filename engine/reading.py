@@ -72,16 +72,38 @@ class Row:
         return (self.y0 + self.y1) / 2
 
 
+def _line_size(pts: np.ndarray) -> tuple[int, int]:
+    width = max(8, round(max(np.linalg.norm(pts[1] - pts[0]), np.linalg.norm(pts[2] - pts[3]))))
+    height = max(8, round(max(np.linalg.norm(pts[3] - pts[0]), np.linalg.norm(pts[2] - pts[1]))))
+    return width, height
+
+
 def crop_line(card_bgr: np.ndarray, quad_xy: QuadXY) -> np.ndarray:
     """The text line cut out and straightened, padded a little so edge strokes survive."""
     pts = np.array(quad_xy, dtype=np.float32)
-    width = max(8, round(max(np.linalg.norm(pts[1] - pts[0]), np.linalg.norm(pts[2] - pts[3]))))
-    height = max(8, round(max(np.linalg.norm(pts[3] - pts[0]), np.linalg.norm(pts[2] - pts[1]))))
+    width, height = _line_size(pts)
     dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(pts, dst)
     return cv2.warpPerspective(
         card_bgr, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LineCut:
+    """A line still to be cut out of `source` by `crop_line`. Its size is known before the cut, so the
+    recogniser batches lines by width and cuts each on the thread that reads it."""
+
+    source: np.ndarray
+    quad_xy: QuadXY
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        width, height = _line_size(np.array(self.quad_xy, dtype=np.float32))
+        return height, width
+
+    def cut(self) -> np.ndarray:
+        return crop_line(self.source, self.quad_xy)
 
 
 def glyphs_of(line_id: int, line: CardLine, normalize: Callable[[str], str]) -> list[Glyph]:

@@ -10,7 +10,7 @@ import numpy as np
 import onnxruntime as ort
 
 from engine.ocr.lanes import Lanes
-from engine.ocr.rec import unit_planar
+from engine.ocr.rec import Crop, unit_planar
 
 _H, _W = 48, 192
 
@@ -21,25 +21,27 @@ class TextAngleClassifier:
         self._input_name = session.get_inputs()[0].name
         self._lanes = lanes or Lanes(1)
 
-    def upside_down_logit(self, crops_bgr: Sequence[np.ndarray]) -> float:
+    def upside_down_logit(self, crops_bgr: Sequence[Crop]) -> float:
         """Sum over crops of log P(180°) - log P(0°): positive means the text is upside down."""
         return float(np.sum(self.upside_down_logits(crops_bgr)))
 
-    def upside_down_logits(self, crops_bgr: Sequence[np.ndarray]) -> np.ndarray:
+    def upside_down_logits(self, crops_bgr: Sequence[Crop]) -> np.ndarray:
         """Per crop, log P(180°) - log P(0°)."""
         if not crops_bgr:
             return np.zeros(0, dtype=np.float32)
-        batch = np.zeros((len(crops_bgr), 3, _H, _W), dtype=np.float32)
-        for row, crop in enumerate(crops_bgr):
-            h, w = crop.shape[:2]
-            target_w = min(_W, max(1, round(_H * w / max(h, 1))))
-            resized = cv2.resize(crop, (target_w, _H), interpolation=cv2.INTER_LINEAR)
-            batch[row, :, :, :target_w] = unit_planar(resized)
         probs = np.zeros((len(crops_bgr), 2), dtype=np.float32)
         parts = np.array_split(np.arange(len(crops_bgr)), min(self._lanes.count, len(crops_bgr)))
 
         def run(rows: np.ndarray) -> None:
-            probs[rows] = self._session.run(None, {self._input_name: batch[rows]})[0]
+            batch = np.zeros((len(rows), 3, _H, _W), dtype=np.float32)
+            for row, i in enumerate(rows):
+                crop = crops_bgr[i]
+                crop = crop if isinstance(crop, np.ndarray) else crop.cut()
+                h, w = crop.shape[:2]
+                target_w = min(_W, max(1, round(_H * w / max(h, 1))))
+                resized = cv2.resize(crop, (target_w, _H), interpolation=cv2.INTER_LINEAR)
+                batch[row, :, :, :target_w] = unit_planar(resized)
+            probs[rows] = self._session.run(None, {self._input_name: batch})[0]
 
         self._lanes.run([partial(run, rows) for rows in parts], costs=[len(rows) for rows in parts])
         probs = np.clip(probs, 1e-6, 1.0)

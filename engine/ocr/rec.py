@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -154,13 +155,26 @@ def ctc_decode_fixed(
     return (tuple(chars), total) if len(chars) == n else None
 
 
-def _bucket_width_px(crop_bgr: np.ndarray, bucket_px: int) -> int:
+class LazyCrop(Protocol):
+    """A line image cut only when it is read (on the lane that reads it); its size is known before."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def cut(self) -> np.ndarray: ...
+
+
+Crop = np.ndarray | LazyCrop
+
+
+def _bucket_width_px(crop_bgr: Crop, bucket_px: int) -> int:
     h, w = crop_bgr.shape[:2]
     natural = math.ceil(REC_HEIGHT_PX * w / max(h, 1))
     return int(max(2 * bucket_px, math.ceil(natural / bucket_px) * bucket_px))
 
 
-def _resize_crop(crop_bgr: np.ndarray, width_px: int) -> tuple[np.ndarray, int]:
+def _resize_crop(crop: Crop, width_px: int) -> tuple[np.ndarray, int]:
+    crop_bgr = crop if isinstance(crop, np.ndarray) else crop.cut()
     h, w = crop_bgr.shape[:2]
     target_w = min(width_px, max(1, math.ceil(REC_HEIGHT_PX * w / max(h, 1))))
     resized = cv2.resize(crop_bgr, (target_w, REC_HEIGHT_PX), interpolation=cv2.INTER_LINEAR)
@@ -189,7 +203,7 @@ class TextRecognizer:
         meta = session.get_modelmeta().custom_metadata_map
         self.alphabet = Alphabet(meta["character"].splitlines())
 
-    def __call__(self, crops_bgr: Sequence[np.ndarray]) -> list[RecLine]:
+    def __call__(self, crops_bgr: Sequence[Crop]) -> list[RecLine]:
         """Recognises crops (any width, text horizontal); batches them by width; keeps input order."""
         results: list[RecLine | None] = [None] * len(crops_bgr)
         by_width: dict[int, list[int]] = {}
@@ -207,7 +221,7 @@ class TextRecognizer:
         return [r for r in results if r is not None]
 
     def _run_batch(
-        self, crops_bgr: Sequence[np.ndarray], chunk: list[int], width_px: int, results: list[RecLine | None]
+        self, crops_bgr: Sequence[Crop], chunk: list[int], width_px: int, results: list[RecLine | None]
     ) -> None:
         batch = np.zeros((len(chunk), 3, REC_HEIGHT_PX, width_px), dtype=np.float32)
         used_px = []
