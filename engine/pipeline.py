@@ -318,11 +318,16 @@ class CardPipeline:
         out = []
         # Glare and fingers are judged against this card's own paper, not a fixed white.
         paper_bgr = scoring.paper_color_bgr(reading.card_bgr)
-        for r in readings:
-            quality = 0.0
-            if r.text and r.box_xyxy is not None:
-                cues = scoring.crop_quality_cues(_crop(reading.card_bgr, r.box_xyxy), paper_bgr=paper_bgr)
-                quality = scoring.quality_from_cues(r.confidence, cues)
+
+        def quality_of(r: FieldReading) -> float:
+            if not r.text or r.box_xyxy is None:
+                return 0.0
+            cues = scoring.crop_quality_cues(_crop(reading.card_bgr, r.box_xyxy), paper_bgr=paper_bgr)
+            return scoring.quality_from_cues(r.confidence, cues)
+
+        # mostly OpenCV, which lets go of the interpreter: the fields' crops are measured side by side
+        qualities = list(_BESIDE.map(quality_of, readings))
+        for r, quality in zip(readings, qualities, strict=True):
             out.append(
                 FieldResult(
                     name=r.name,
