@@ -92,6 +92,9 @@ class _Work:
     gx: F32  # (h, w, 3) Sobel x of Y, Cr, Cb
     gy: F32
     detail_thr: float  # Sobel lightness response counted as print, above the noise level
+    # the lightness channel of gx, gy on its own: OpenCV copies a strided channel view on every call
+    light_gx: F32
+    light_gy: F32
 
 
 # (score, method, quad in working px, weakest side's edge support)
@@ -132,7 +135,8 @@ def _prepare(img_bgr: NDArray[np.uint8], max_side_px: int) -> _Work:
     sh, sw = small.shape[:2]
     mag = np.abs(gx[::4, ::4, 0]) + np.abs(gy[::4, ::4, 0])
     detail_thr = max(_TEXT_EDGE, 4.0 * float(np.median(mag)))
-    return _Work(scale, (sw, sh), _u8(ycc[:, :, 0].copy()), ycc, gx, gy, detail_thr)
+    light_gx, light_gy = _f32(gx[:, :, 0].copy()), _f32(gy[:, :, 0].copy())
+    return _Work(scale, (sw, sh), _u8(ycc[:, :, 0].copy()), ycc, gx, gy, detail_thr, light_gx, light_gy)
 
 
 # ---------------------------------------------------------------- rough candidates
@@ -274,7 +278,7 @@ def _seg_masks(work: _Work, levels: tuple[float, ...] = (), base: bool = True) -
 
 def _text_density_mask(work: _Work) -> NDArray[np.uint8]:
     """Where fine lightness detail (print) is dense: the card's face, whatever its contrast to the table."""
-    g = np.abs(work.gx[:, :, 0]) + np.abs(work.gy[:, :, 0])
+    g = np.abs(work.light_gx) + np.abs(work.light_gy)
     detail = (g > work.detail_thr).astype(np.float32)
     k = max(5, (min(work.size_wh) // 24) | 1)
     dens = cv2.blur(detail, (k, k))
@@ -587,8 +591,8 @@ def _interior_texture(work: _Work, quad: FloatArray) -> float:
     pts = cv2.perspectiveTransform(np.stack([u, v], axis=-1).reshape(-1, 1, 2).astype(np.float32), hm)
     mx = pts[:, :, 0].astype(np.float32)
     my = pts[:, :, 1].astype(np.float32)
-    g = np.abs(cv2.remap(work.gx[:, :, 0], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
-    g += np.abs(cv2.remap(work.gy[:, :, 0], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+    g = np.abs(cv2.remap(work.light_gx, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+    g += np.abs(cv2.remap(work.light_gy, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
     w, h = work.size_wh
     vis = (mx >= 0) & (mx < w) & (my >= 0) & (my < h)
     if vis.sum() < 20:
@@ -618,8 +622,8 @@ def _margin_detail(work: _Work, quad: FloatArray) -> float:
     pts = cv2.perspectiveTransform(np.concatenate(uv).reshape(-1, 1, 2).astype(np.float32), hm)
     mx = pts[:, :, 0].astype(np.float32)
     my = pts[:, :, 1].astype(np.float32)
-    g = np.abs(cv2.remap(work.gx[:, :, 0], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
-    g += np.abs(cv2.remap(work.gy[:, :, 0], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+    g = np.abs(cv2.remap(work.light_gx, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+    g += np.abs(cv2.remap(work.light_gy, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
     w, h = work.size_wh
     vis = ((mx >= 0) & (mx < w) & (my >= 0) & (my < h)).reshape(3, 4, -1)
     det = (g > work.detail_thr).reshape(3, 4, -1)
