@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 
 import numpy as np
 
@@ -151,11 +150,11 @@ class CardPipeline:
         """The best reading over the outlines the geometric cue offers, checked against the labels;
         the text-anchored cue when no outline reads well."""
         start = time.perf_counter()
+        photo = _Photo(img)
         locator = self.stages.locator
         outlines = locator.all_candidates(img)
         candidates = [c for c in outlines if c.score >= locator.min_score][: locator.max_candidates]
         timings["locate"] = (time.perf_counter() - start) * 1000.0
-        photo = _Photo(img)
         if self.stages.fast_reader is not None and candidates:
             quick = self.stages.fast_reader(img, candidates[0].quad_xy, timings)
             if quick is not None and self._plainly_right(photo, quick):
@@ -318,16 +317,11 @@ class CardPipeline:
         out = []
         # Glare and fingers are judged against this card's own paper, not a fixed white.
         paper_bgr = scoring.paper_color_bgr(reading.card_bgr)
-
-        def quality_of(r: FieldReading) -> float:
-            if not r.text or r.box_xyxy is None:
-                return 0.0
-            cues = scoring.crop_quality_cues(_crop(reading.card_bgr, r.box_xyxy), paper_bgr=paper_bgr)
-            return scoring.quality_from_cues(r.confidence, cues)
-
-        # mostly OpenCV, which lets go of the interpreter: the fields' crops are measured side by side
-        qualities = list(_BESIDE.map(quality_of, readings))
-        for r, quality in zip(readings, qualities, strict=True):
+        for r in readings:
+            quality = 0.0
+            if r.text and r.box_xyxy is not None:
+                cues = scoring.crop_quality_cues(_crop(reading.card_bgr, r.box_xyxy), paper_bgr=paper_bgr)
+                quality = scoring.quality_from_cues(r.confidence, cues)
             out.append(
                 FieldResult(
                     name=r.name,
@@ -395,16 +389,17 @@ def _anchors_prefer(anchors: int, own: float, residual: float, gain: float) -> b
 
 
 class _Photo:
-    """The decoded photo and its edge gradients, computed once when first asked for: every outline tried
-    on the photo is judged against the same edges."""
+    """The decoded photo and its edge gradients: every outline tried on the photo is judged against the
+    same edges. They are computed beside the locator (Python, one core), which the first judgement follows."""
 
     def __init__(self, img: np.ndarray) -> None:
         self.img = img
         self._supports: dict[QuadXY, float] = {}
+        self._edges = _BESIDE.submit(edge_snap.Gradients.of, img)
 
-    @cached_property
+    @property
     def edges(self) -> edge_snap.Gradients:
-        return edge_snap.Gradients.of(self.img)
+        return self._edges.result()
 
     def support(self, quad_xy: QuadXY) -> float:
         """How much of the outline runs along the photo's edges (sides, each up to one); an outline
