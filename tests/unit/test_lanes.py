@@ -70,11 +70,17 @@ def test_a_failing_job_fails_the_run() -> None:
         Lanes(2).run([lambda: None, boom], costs=[1.0, 1.0])
 
 
+_CORES = os.cpu_count() or 1
+
+
 @pytest.mark.parametrize(
     ("config", "session_threads", "lanes"),
     [
-        (EngineConfig(intra_op_threads=1), 1, 1),  # the service: one thread per request, requests side by side
-        (EngineConfig(intra_op_threads=4), 1, 4),
+        (EngineConfig(), 1, _CORES),
+        (EngineConfig(intra_op_threads=1), 1, _CORES),  # the service: one thread per request, its lines on every core
+        (EngineConfig(intra_op_threads=4), 1, _CORES),
+        (EngineConfig(line_lanes=3), 1, 3),
+        (EngineConfig(line_lanes=1), 1, 1),
         (EngineConfig(intra_op_threads=2, device="cuda"), 2, 1),  # a GPU takes a batch whole
     ],
 )
@@ -82,10 +88,3 @@ def test_line_model_threading(config: EngineConfig, session_threads: int, lanes:
     line_config, count = line_model_threading(config)
     assert (line_config.intra_op_threads, count) == (session_threads, lanes)
     assert line_config.det_precision == config.det_precision
-
-
-def test_line_models_default_to_a_lane_per_core() -> None:
-    cores = os.cpu_count() or 1
-    line_config, count = line_model_threading(EngineConfig())
-    assert count == cores
-    assert line_config.intra_op_threads == (1 if cores > 1 else 0)
