@@ -15,7 +15,7 @@ import numpy as np
 from engine import anchored_snap, edge_snap, geometry, layout, rules, scoring, template_fit
 from engine.anchor_locate import AnchorLocator
 from engine.card_locate import CardLocator, QuadCandidate
-from engine.card_reader import CardReader, CardReading
+from engine.card_reader import QUICK_EFFORT, CardReader, CardReading
 from engine.config import EngineConfig
 from engine.decode import decode_image
 from engine.errors import CardNotFoundError
@@ -449,7 +449,11 @@ def pipeline_with_kit(kit: OcrKit, config: EngineConfig) -> CardPipeline:
         locator=CardLocator(),
         anchors=AnchorLocator(kit, config.find_max_side_px),
         reader=CardReader(kit, config.card_width_px),
-        fast_reader=None if kit.fast_detector is None else CardReader(kit, config.card_width_px, kit.fast_detector),
+        fast_reader=(
+            None
+            if kit.fast_detector is None
+            else CardReader(kit, config.card_width_px, kit.fast_detector, QUICK_EFFORT)
+        ),
         fields=FieldReader(kit.recognizer, kit.normalize),
         portrait=PortraitStage(),
     )

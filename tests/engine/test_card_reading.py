@@ -66,3 +66,30 @@ def test_an_issue_count_the_detector_missed_is_read_where_it_is_printed(
 
     assert count(None) == ""  # nothing left in the rows to read it from
     assert count(reading.card_bgr) == truth["issue_count"]
+
+
+@pytest.mark.parametrize(("seed", "side"), [(105, 0), (106, 1)])
+def test_the_fast_reader_turns_a_card_by_its_four_widest_lines(
+    pipeline: CardPipeline, flat_card: FlatCard, seed: int, side: int
+) -> None:
+    fast = pipeline.stages.fast_reader
+    assert fast is not None
+    classifier = fast._cls
+    seen: list[int] = []
+    original = classifier.upside_down_logits
+
+    def spy(crops):  # type: ignore[no-untyped-def]
+        seen.append(len(crops))
+        return original(crops)
+
+    img, _ = flat_card(seed, side, True)
+    h, w = img.shape[:2]
+    object.__setattr__(classifier, "upside_down_logits", spy)
+    try:
+        reading = fast(img, ((0.0, 0.0), (w, 0.0), (w, h), (0.0, h)), {})
+    finally:
+        object.__delattr__(classifier, "upside_down_logits")
+    assert seen and max(seen) == 4
+    assert reading is not None and reading.side == Side(side)
+    assert reading.quad_xy[0][0] > w / 2 and reading.quad_xy[0][1] > h / 2  # read the right way up
+    assert reading.labels_found >= 5
