@@ -10,7 +10,7 @@ import numpy as np
 import onnxruntime as ort
 
 from engine.ocr.lanes import Lanes
-from engine.ocr.rec import Crop, unit_planar
+from engine.ocr.rec import Crop, pixels, unit_planar
 
 _H, _W = 48, 192
 
@@ -35,8 +35,7 @@ class TextAngleClassifier:
         def run(rows: np.ndarray) -> None:
             batch = np.zeros((len(rows), 3, _H, _W), dtype=np.float32)
             for row, i in enumerate(rows):
-                crop = crops_bgr[i]
-                crop = crop if isinstance(crop, np.ndarray) else crop.cut()
+                crop = pixels(crops_bgr[i])
                 h, w = crop.shape[:2]
                 target_w = min(_W, max(1, round(_H * w / max(h, 1))))
                 resized = cv2.resize(crop, (target_w, _H), interpolation=cv2.INTER_LINEAR)

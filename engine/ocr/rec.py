@@ -167,6 +167,11 @@ class LazyCrop(Protocol):
 Crop = np.ndarray | LazyCrop
 
 
+def pixels(crop: Crop) -> np.ndarray:
+    """The crop's image, cut now if it was left to be cut."""
+    return crop if isinstance(crop, np.ndarray) else crop.cut()
+
+
 def _bucket_width_px(crop_bgr: Crop, bucket_px: int) -> int:
     h, w = crop_bgr.shape[:2]
     natural = math.ceil(REC_HEIGHT_PX * w / max(h, 1))
@@ -174,7 +179,7 @@ def _bucket_width_px(crop_bgr: Crop, bucket_px: int) -> int:
 
 
 def _resize_crop(crop: Crop, width_px: int) -> tuple[np.ndarray, int]:
-    crop_bgr = crop if isinstance(crop, np.ndarray) else crop.cut()
+    crop_bgr = pixels(crop)
     h, w = crop_bgr.shape[:2]
     target_w = min(width_px, max(1, math.ceil(REC_HEIGHT_PX * w / max(h, 1))))
     resized = cv2.resize(crop_bgr, (target_w, REC_HEIGHT_PX), interpolation=cv2.INTER_LINEAR)
