@@ -22,20 +22,9 @@ from engine.types import QuadXY, Side
 # Text detection runs on a smaller copy of the flat card: labels stay ~16 px high, twice as fast.
 _DET_MAX_SIDE_PX = 512
 _ORIENT_LINES = 8
-
-
-@dataclass(frozen=True, slots=True)
-class ReadEffort:
-    """How much a reader spends on a card: its detector's input size and the lines that decide which way up."""
-
-    det_max_side_px: int = _DET_MAX_SIDE_PX
-    orient_lines: int = _ORIENT_LINES
-
-
 # The fast first read turns the card upright by its four widest lines: a wrong turn reads as no permit and is
 # turned back, and a reading is kept only when plainly right.
-QUICK_EFFORT = ReadEffort(orient_lines=4)
-
+QUICK_ORIENT_LINES = 4
 _MIN_LABELS = 2
 # A flat card with fewer text lines found than this may have faint print the detector missed.
 _FEW_LINES = 6
@@ -92,10 +81,14 @@ def _rotate_boxes_180(boxes: Sequence[TextBox], size_wh: tuple[int, int]) -> tup
 
 class CardReader:
     def __init__(
-        self, kit: OcrKit, card_width_px: int, detector: TextDetector | None = None, effort: ReadEffort = ReadEffort()
+        self,
+        kit: OcrKit,
+        card_width_px: int,
+        detector: TextDetector | None = None,
+        orient_lines: int = _ORIENT_LINES,
     ) -> None:
         self._det = detector or kit.detector
-        self._effort = effort
+        self._orient_lines = orient_lines
         self._rec = kit.recognizer
         self._cls = kit.classifier
         self._normalize = kit.normalize
@@ -152,7 +145,7 @@ class CardReader:
         return CardReading(quad_xy, card, card_to_image, lines, rows, side, found)
 
     def _detect(self, card_bgr: np.ndarray) -> tuple[TextBox, ...]:
-        boxes = self._det(card_bgr, self._effort.det_max_side_px)
+        boxes = self._det(card_bgr, _DET_MAX_SIDE_PX)
         # Tall boxes on a flat card are noise (emblem rays, portrait edges): text runs horizontally.
         boxes = tuple(b for b in boxes if _box_w(b) >= 0.8 * _box_h(b))
         if not boxes:
@@ -162,7 +155,7 @@ class CardReader:
         return tuple(b for b in boxes if _box_h(b) <= 2.5 * line_h)
 
     def _upside_down(self, card_bgr: np.ndarray, boxes: Sequence[TextBox]) -> bool:
-        widest = sorted(boxes, key=_box_w, reverse=True)[: self._effort.orient_lines]
+        widest = sorted(boxes, key=_box_w, reverse=True)[: self._orient_lines]
         crops = [LineCut(card_bgr, b.quad_xy) for b in widest]
         return self._cls.upside_down_logit(crops) > 0.0
 

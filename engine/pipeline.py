@@ -15,7 +15,7 @@ import numpy as np
 from engine import anchored_snap, edge_snap, geometry, layout, rules, scoring, template_fit
 from engine.anchor_locate import AnchorLocator
 from engine.card_locate import CardLocator, QuadCandidate
-from engine.card_reader import QUICK_EFFORT, CardReader, CardReading
+from engine.card_reader import QUICK_ORIENT_LINES, CardReader, CardReading
 from engine.config import EngineConfig
 from engine.decode import decode_image
 from engine.errors import CardNotFoundError
@@ -452,7 +452,7 @@ def pipeline_with_kit(kit: OcrKit, config: EngineConfig) -> CardPipeline:
         fast_reader=(
             None
             if kit.fast_detector is None
-            else CardReader(kit, config.card_width_px, kit.fast_detector, QUICK_EFFORT)
+            else CardReader(kit, config.card_width_px, kit.fast_detector, QUICK_ORIENT_LINES)
         ),
         fields=FieldReader(kit.recognizer, kit.normalize),
         portrait=PortraitStage(),
