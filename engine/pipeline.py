@@ -109,13 +109,15 @@ class CardPipeline:
 
         # The portrait needs nothing the fields need: its face detector runs beside them.
         portrait_job = _BESIDE.submit(self._timed_portrait, reading, options) if reading.side == Side.FRONT else None
+        # Glare and fingers are judged against this card's own paper, not a fixed white.
+        paper_job = _BESIDE.submit(scoring.paper_color_bgr, reading.card_bgr)
         start = time.perf_counter()
         card_wh = self.stages.reader.card_size_wh
         readings = self.stages.fields.read(reading.side, reading.rows, reading.lines, card_wh, reading.card_bgr)
         timings["fields"] = (time.perf_counter() - start) * 1000.0
 
         start = time.perf_counter()
-        fields = self._score_fields(reading, readings)
+        fields = self._score_fields(reading, readings, paper_job.result())
         size_wh = (img.shape[1], img.shape[0])
         card_quad = self._card_quad(reading, size_wh)
         # The card's corners are rounded (r = 3 mm): its square corner may stick ~1.2 mm out of a
@@ -311,12 +313,12 @@ class CardPipeline:
             return ZERO_QUAD
         return geometry.unwarp_quad(reading.card_to_image, geometry.xyxy_to_quad(box_xyxy))
 
-    def _score_fields(self, reading: CardReading, readings: Sequence[FieldReading]) -> list[FieldResult]:
+    def _score_fields(
+        self, reading: CardReading, readings: Sequence[FieldReading], paper_bgr: scoring.ColorBGR
+    ) -> list[FieldResult]:
         texts = {r.name: r.text for r in readings}
         logic = rules.check_side_fields(int(reading.side), texts, self._today())
         out = []
-        # Glare and fingers are judged against this card's own paper, not a fixed white.
-        paper_bgr = scoring.paper_color_bgr(reading.card_bgr)
         for r in readings:
             quality = 0.0
             if r.text and r.box_xyxy is not None:

@@ -86,7 +86,12 @@ def ctc_decode(
             # whole row with the others pushed below every probability, without touching 18 k columns a step
             best = allowed[scores[:, allowed].argmax(axis=1)]
         else:
-            best = np.where(mask[None, :], scores, -1.0).argmax(axis=1)
+            # where the free reading's class is allowed it is the best allowed one too: only the other steps are
+            # searched again (masking every step cost ~4 ms a line, most of it for steps it left unchanged)
+            best = scores.argmax(axis=1)
+            off = np.flatnonzero(~mask[best])
+            if off.size:
+                best[off] = np.where(mask[None, :], scores[off], np.float32(-1.0)).argmax(axis=1)
     # a class is emitted where it differs from the step before (the step before the first is blank)
     emitted = np.flatnonzero((best != 0) & (best != np.concatenate(([0], best[:-1]))))
     classes = best[emitted]
