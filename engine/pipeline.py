@@ -466,7 +466,9 @@ def build_pipeline(config: EngineConfig) -> CardPipeline:
     from engine.onnx_session import active_providers
 
     pipeline = pipeline_with_kit(build_kit(config), config)
-    logger.info("hmt engine ready: device %s requested; %s", config.device, ", ".join(
-        f"{name} on {provider}" for name, provider in active_providers().items()
-    ))
+    logger.info(
+        "hmt engine ready: device %s requested; %s",
+        config.device,
+        ", ".join(f"{name} on {provider}" for name, provider in active_providers().items()),
+    )
     return pipeline
