@@ -128,6 +128,35 @@ def _peak_rss_mib() -> float:
     return float(peak_kib) / 1024.0
 
 
+# A fixed model run that says how fast this machine is at the moment: shared cloud cores vary by a third and
+# more between hours, so figures from different runs compare only beside it.
+_REFERENCE_SHAPE = (1, 3, 48, 320)
+_REFERENCE_RUNS = 15
+
+
+def reference_ms(runs: int = _REFERENCE_RUNS) -> float:
+    """Median milliseconds of the float text recogniser on one fixed 48 x 320 input, on one thread."""
+    import numpy as np
+    import onnxruntime as ort
+
+    from models.registry import resolve_model_path
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(
+        str(resolve_model_path("text_rec")), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    feed = {session.get_inputs()[0].name: np.random.default_rng(0).uniform(-1, 1, _REFERENCE_SHAPE).astype(np.float32)}
+    session.run(None, feed)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        session.run(None, feed)
+        times.append((time.perf_counter() - t) * 1000.0)
+    return statistics.median(times)
+
+
 def time_engine_in_process(
     engine_name: str, images: dict[int, bytes], repeat: int, warmup: int, threads: int
 ) -> dict[str, Any]:
@@ -142,6 +171,7 @@ def time_engine_in_process(
     engine = build_engine(engine_name, EngineConfig(intra_op_threads=threads))
     build_ms = (time.perf_counter() - t0) * 1000.0
     options = RecognizeOptions(return_portrait=True)
+    reference_before = reference_ms()
     sizes: dict[str, Any] = {}
     for size, data in images.items():
         errors: dict[str, int] = {}
@@ -177,6 +207,7 @@ def time_engine_in_process(
         "rss_end_mib": _rss_mib(),
         "peak_rss_mib": _peak_rss_mib(),
         "sizes": sizes,
+        "reference_ms": [reference_before, reference_ms()],
     }
 
 
@@ -358,6 +389,11 @@ def markdown(report: dict[str, Any]) -> str:
     rss = [f"{e['peak_rss_mib']:.0f}" for e in report["in_process"]]
     providers = [",".join(e["providers"]) or "n/a" for e in report["in_process"]]
     lines.append("| | peak RSS (MiB) | " + " | ".join(rss) + " |")
+    reference = [
+        " / ".join(f"{v:.1f}" for v in e["reference_ms"]) if e.get("reference_ms") else "n/a"
+        for e in report["in_process"]
+    ]
+    lines.append("| | machine reference (ms, before / after) | " + " | ".join(reference) + " |")
     lines.append("| | providers | " + " | ".join(providers) + " |")
     if report.get("http"):
         http = report["http"]
@@ -425,7 +461,14 @@ def handle(args: Any) -> int:
                 report["http"].append({"engine": name, "error": str(exc), "concurrency": {},
                                        "server_peak_rss_mib": math.nan})
     report["machine"] = machine_info(engines, {e["engine"]: e.get("providers", []) for e in report["in_process"]})
-    text = markdown(report) + "\n" + markdown_machine(report["machine"]) + f"\nImages: {source}.\n"
+    text = (
+        markdown(report)
+        + "\n"
+        + markdown_machine(report["machine"])
+        + f"\nImages: {source}.\nMachine reference: the float text recogniser on one fixed 48 x 320 input, one thread"
+        + " (median of 15), measured in each engine's process before and after its timing: compare figures of"
+        + " different runs only where it agrees.\n"
+    )
     print(text)
     if args.json:
         buf = io.StringIO()

@@ -73,6 +73,8 @@ def test_speed_run_with_baseline_in_process_and_through_the_service(tmp_path: Pa
     assert size["errors"] == {}
     assert {"decode", "ocr", "parse"} <= set(size["stages"])
     assert in_process["peak_rss_mib"] > 50
+    before, after = in_process["reference_ms"]  # the machine's speed beside the figures
+    assert before > 0 and after > 0
     assert in_process["providers"] == ["CPUExecutionProvider"]
     [http] = report["http"]
     assert "error" not in http, http
