@@ -39,6 +39,8 @@ class CardReading:
     rows: tuple[Row, ...]
     side: Side
     labels_found: int
+    # the card fills the photo (cut out by a client app, a scan): its outline is the photo's frame
+    fills_frame: bool = False
 
 
 def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -14,7 +15,7 @@ import numpy as np
 
 from engine import anchored_snap, edge_snap, geometry, layout, rules, scoring, template_fit
 from engine.anchor_locate import AnchorLocator
-from engine.card_locate import CardLocator, QuadCandidate
+from engine.card_locate import CardLocator, QuadCandidate, frame_outline
 from engine.card_reader import QUICK_ORIENT_LINES, CardReader, CardReading
 from engine.config import EngineConfig
 from engine.decode import decode_image
@@ -151,6 +152,9 @@ class CardPipeline:
     def _find_and_read(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
         """The best reading over the outlines the geometric cue offers, checked against the labels;
         the text-anchored cue when no outline reads well."""
+        quick = self._card_alone(img, timings)
+        if quick is not None:
+            return quick
         start = time.perf_counter()
         photo = _Photo(img)
         locator = self.stages.locator
@@ -192,6 +196,21 @@ class CardPipeline:
             if reading is not None:
                 best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=False))
         return best
+
+    def _card_alone(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
+        """The reading of a photo that is the card alone (cut out by a client app, a scan), with the frame as its
+        outline: kept when well read with the anchors where the frame puts them. Such a photo shows no edge
+        round the card, and the outline searches would spend seconds on it."""
+        frame = frame_outline((img.shape[1], img.shape[0]))
+        if frame is None:
+            return None
+        reading = (self.stages.fast_reader or self.stages.reader)(img, frame, timings)
+        if reading is None or reading.labels_found < _WELL_READ:
+            return None
+        template, _, own = self._anchors(reading)
+        if len(template) < _MIN_ANCHORS or own > _ANCHORS_AGREE:
+            return None
+        return dataclasses.replace(reading, fills_frame=True)
 
     def _plainly_right(self, photo: _Photo, reading: CardReading) -> bool:
         """Well read, with enough anchors close to an outline that runs along an edge on every side: the
@@ -337,7 +356,7 @@ class CardPipeline:
 
     def _card_quad(self, reading: CardReading, size_wh: tuple[int, int]) -> QuadXY:
         """The outline as found, with corners cut off by the photo's edge put back where the labels say."""
-        if all(
+        if reading.fills_frame or all(
             _EDGE_MARGIN_PX < x < size_wh[0] - 1 - _EDGE_MARGIN_PX
             and _EDGE_MARGIN_PX < y < size_wh[1] - 1 - _EDGE_MARGIN_PX
             for x, y in reading.quad_xy
