@@ -217,7 +217,7 @@ class FieldReader:
         stop_labels: Sequence[str] = (),
         split_at_gap: bool = False,
     ) -> tuple[Decoded, int | None]:
-        scale, offset = _row_y_map(rows, hits, card_wh)
+        scale, offset = _row_y_map(rows, hits, card_wh, front=label in layout.FRONT_LABELS)
         prior_y = scale * layout.mm_to_px(label.center_mm, card_wh)[1] + offset
         value, label_glyphs, stop, row_index = self._value(
             rows,
@@ -248,7 +248,7 @@ class FieldReader:
         gender, _ = self._simple("gender", labels["gender"], hits, rows, lines, card_wh, self._g.gender, portrait_x)
         if not gender.text and card_bgr is not None:
             # One character alone on its row is the detector's weakest case: look where it must be.
-            scale, offset = _row_y_map(rows, hits, card_wh)
+            scale, offset = _row_y_map(rows, hits, card_wh, front=True)
             y = scale * layout.mm_to_px(labels["gender"].center_mm, card_wh)[1] + offset
             x0 = layout.mm_to_px((labels["gender"].value_from_mm, 0), card_wh)[0]
             half = 0.5 * 4.5 / layout.CARD_MM_WH[1] * card_wh[1]
@@ -534,7 +534,9 @@ def _label_column_only(hit: LabelHit, row: Row, label: Label, card_wh: tuple[int
     return hit if end == hit.end else replace(hit, end=end)
 
 
-def _row_y_map(rows: Sequence[Row], hits: dict[str, LabelHit | None], card_wh: tuple[int, int]) -> tuple[float, float]:
+def _row_y_map(
+    rows: Sequence[Row], hits: dict[str, LabelHit | None], card_wh: tuple[int, int], front: bool
+) -> tuple[float, float]:
     """Where the printed rows really are, as `observed y = scale * template y + offset`.
 
     With the card's outline a little off (a blurred top edge, say), rows drift from their template
@@ -546,7 +548,9 @@ def _row_y_map(rows: Sequence[Row], hits: dict[str, LabelHit | None], card_wh: t
         hit = hits.get(label.text)
         if hit is not None and label.field != "issue_count":
             pairs.append((layout.mm_to_px(label.center_mm, card_wh)[1], rows[hit.row].y_center))
-    for row in rows:
+    # the ID number's and the birth rows are the front's: on the back a misread label (签 as 年 after the pass
+    # number's digits) must not pass for a birth row
+    for row in rows if front else ():
         if layout.ID_NUMBER_RE.search(row.text):
             pairs.append((layout.mm_to_px((0.0, layout.ID_NUMBER_Y_MM), card_wh)[1], row.y_center))
         elif _BIRTH_ROW_RE.search(row.text) and hits.get("出生") is None:
