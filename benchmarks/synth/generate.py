@@ -17,6 +17,7 @@ from benchmarks.synth import card as cardmod
 from benchmarks.synth import photo
 from benchmarks.synth import special as spc
 from benchmarks.synth.assets import CARD_H_MM, CARD_W_MM
+from benchmarks.synth.cut_out import cut_out
 from benchmarks.synth.data import Identity, add_years, id_check_char, make_identity
 
 TIER_NAMES: tuple[str, ...] = ("clean", "photo", "hard", "mixed")
@@ -24,7 +25,9 @@ _GLARED_SHARE = 0.08  # a share of a field's sample points under saturating glar
 CARD_SPECIALS: tuple[str, ...] = ("cut1", "cut2", "occluded", "glare", "no_face", "logic")
 NEGATIVE_SPECIALS: tuple[str, ...] = ("negative_text", "negative_card", "negative_blank")
 SIZE_SPECIALS: tuple[str, ...] = ("size_small", "size_large")
-SPECIALS: tuple[str, ...] = CARD_SPECIALS + NEGATIVE_SPECIALS + SIZE_SPECIALS
+# The card alone, cut out of its photo (never drawn by the mixed tier: asked for by name).
+CUT_OUT_SPECIAL = "card_alone"
+SPECIALS: tuple[str, ...] = CARD_SPECIALS + NEGATIVE_SPECIALS + SIZE_SPECIALS + (CUT_OUT_SPECIAL,)
 # share of each special case among the ~15 % special samples of the `mixed` tier
 _MIXED_SPECIAL_P: dict[str, float] = {
     "cut1": 0.13, "cut2": 0.13, "occluded": 0.12, "glare": 0.1, "no_face": 0.08, "logic": 0.08,
@@ -74,6 +77,8 @@ def generate_sample(seed: int, tier: str = "photo", *, side: int | None = None,
         sample = _negative(rng, real_tier, special)
     elif special in SIZE_SPECIALS:
         sample = _size(rng, real_tier, special, side_v)
+    elif special == CUT_OUT_SPECIAL:
+        sample = _card_alone(rng, real_tier, side_v)
     else:
         sample = _card(rng, real_tier, side_v, special)
     sample.truth["seed"] = int(seed)
@@ -250,6 +255,16 @@ def _card(rng: np.random.Generator, tier: str, side: int, special: str | None,
         "card_px_per_mm": round(px_per_mm_img, 2),
     }
     return Sample(data, truth, "jpg")
+
+
+def _card_alone(rng: np.random.Generator, tier: str, side: int) -> Sample:
+    """A photo's card cut out of it: photos are drawn until one holds the card whole."""
+    for _ in range(50):
+        sample = _card(rng, tier, side, None)
+        if sample.truth["completeness"] == 0:
+            data, truth = cut_out(sample.image_bytes, sample.truth, rng)
+            return Sample(data, truth, "jpg")
+    raise RuntimeError("no photo held the card whole")
 
 
 def _corners(b: cardmod.BoxMM) -> np.ndarray:

@@ -43,11 +43,11 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core; OpenCV's own threads would oversubscribe
 
 
-def _write_one(job: tuple[str, int, int, str]) -> dict[str, Any]:
+def _write_one(job: tuple[str, int, int, str, str | None]) -> dict[str, Any]:
     from benchmarks.synth.generate import generate_sample
 
-    out_dir, index, set_seed, tier = job
-    sample = generate_sample(sample_seed(set_seed, index), tier)
+    out_dir, index, set_seed, tier, special = job
+    sample = generate_sample(sample_seed(set_seed, index), tier, special=special)
     stem = f"{index:05d}"
     image_name = f"{stem}.{sample.ext}"
     Path(out_dir, image_name).write_bytes(sample.image_bytes)
@@ -61,11 +61,11 @@ def _summary(truth: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_dataset(out_dir: str | Path, n: int, seed: int, tier: str = "mixed", workers: int | None = None,
-                  ) -> WriteReport:
+                  special: str | None = None) -> WriteReport:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
-    jobs = [(str(out), i, seed, tier) for i in range(n)]
+    jobs = [(str(out), i, seed, tier, special) for i in range(n)]
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
     if workers == 1 or n <= 1:
@@ -83,7 +83,7 @@ def write_dataset(out_dir: str | Path, n: int, seed: int, tier: str = "mixed", w
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     report = WriteReport(n=n, elapsed_s=elapsed, workers=workers)
     manifest = {
-        "generator": "benchmarks.synth", "n": n, "seed": seed, "tier": tier, "workers": workers,
+        "generator": "benchmarks.synth", "n": n, "seed": seed, "tier": tier, "special": special, "workers": workers,
         "elapsed_s": round(elapsed, 3), "images_per_s": round(report.images_per_s, 2),
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
         "sample_seed": "numpy.random.SeedSequence([seed, index]).generate_state(1, uint64)[0] >> 16",

@@ -225,3 +225,49 @@ def test_flat_card_fields_lie_where_the_ink_is(side: int) -> None:
     w, h = t["size_wh"]
     strip = img[int(h * 0.02):int(h * 0.06), int(w * 0.1):int(w * 0.5)]
     assert strip.min() > 120
+
+
+def _emblem_redness(img: np.ndarray, quad: list[list[float]]) -> tuple[float, float]:
+    """Redness at the back's emblem (14, 13) mm and at the same spot of the opposite corner, after rectifying."""
+    flat = rectify(img, quad)
+
+    def redness(x_mm: float, y_mm: float) -> float:
+        patch = flat[round((y_mm - 3) * 8) : round((y_mm + 3) * 8), round((x_mm - 3) * 8) : round((x_mm + 3) * 8)]
+        bgr = patch.reshape(-1, 3).mean(0)
+        return float(bgr[2] - (bgr[0] + bgr[1]) / 2)
+
+    return redness(14, 13), redness(71.6, 41)
+
+
+def test_card_alone_is_the_card_cut_out_of_its_photo_with_the_truth_moved_onto_it() -> None:
+    turns = set()
+    for seed in range(30):
+        s = generate_sample(seed, "photo", side=1, special="card_alone")
+        t = s.truth
+        img = decode(s.image_bytes)
+        w, h = t["size_wh"]
+        assert [img.shape[1], img.shape[0]] == [w, h]
+        assert abs(w / h - 85.6 / 54) < 0.01
+        assert sorted(map(tuple, t["card_quad_xy"])) == sorted([(0, 0), (w, 0), (w, h), (0, h)])
+        assert t["special"] == "card_alone" and t["completeness"] == 0 and t["kind"] == "card"
+        for quad in t["field_quads_xy"].values():
+            assert all(-1 <= x <= w + 1 and -1 <= y <= h + 1 for x, y in quad)
+        emblem, opposite = _emblem_redness(img, t["card_quad_xy"])  # lt is still the printed top-left
+        assert emblem > 35 and opposite < emblem - 25, (seed, t["rotation_deg"])
+        turns.add(t["rotation_deg"])
+        if turns == {0.0, 180.0}:
+            break
+    assert turns == {0.0, 180.0}  # upright, and now and then upside down
+
+
+def test_cli_writes_a_set_of_one_special_case(tmp_path: Path) -> None:
+    from api.cli import main
+    from benchmarks.synth import cli
+
+    assert cli.SPECIALS == SPECIALS  # the parser's copy of the list
+    out = tmp_path / "alone"
+    args = ["synth", "--n", "2", "--seed", "5", "--out", str(out), "--tier", "photo", "--special", "card_alone"]
+    assert main([*args, "--workers", "1"]) == 0
+    truths = [json.loads((out / f"{i:05d}.json").read_text(encoding="utf-8")) for i in range(2)]
+    assert all(t["special"] == "card_alone" for t in truths)
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["special"] == "card_alone"
