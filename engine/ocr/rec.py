@@ -74,9 +74,12 @@ def ctc_decode(
 
     Restricting before the arg-max (rather than filtering the decoded string afterwards) lets a field's
     grammar pick the best allowed character at each step, e.g. `0` where the free reading said `O`.
-    Only steps `first_step .. steps_used` are decoded (a value that follows its label in one crop).
+    Only steps `first_step .. steps_used` are decoded (a value that follows its label in one crop); a character
+    whose run of steps began before `first_step` (the label's last, held a step longer) is not emitted again.
     """
-    scores = probs[first_step:steps_used]
+    # the step before the first is decoded too, as the one the first is compared with, and then dropped
+    before = 1 if first_step > 0 else 0
+    scores = probs[first_step - before : steps_used]
     if mask is None:
         best = scores.argmax(axis=1)
     else:
@@ -92,8 +95,10 @@ def ctc_decode(
             off = np.flatnonzero(~mask[best])
             if off.size:
                 best[off] = np.where(mask[None, :], scores[off], np.float32(-1.0)).argmax(axis=1)
-    # a class is emitted where it differs from the step before (the step before the first is blank)
+    # a class is emitted where it differs from the step before (the step before step 0 is blank)
     emitted = np.flatnonzero((best != 0) & (best != np.concatenate(([0], best[:-1]))))
+    emitted = emitted[emitted >= before] - before
+    scores, best = scores[before:], best[before:]
     classes = best[emitted]
     chars = "".join(alphabet.characters[i] for i in classes)
     confs = tuple(float(v) for v in scores[emitted, classes])
