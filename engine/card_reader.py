@@ -26,6 +26,8 @@ _ORIENT_LINES = 8
 # turned back, and a reading is kept only when plainly right.
 QUICK_ORIENT_LINES = 4
 _MIN_LABELS = 2
+# Labels and value patterns of a card read well (the titles alone leave a back at two).
+WELL_READ = 5
 # A flat card with fewer text lines found than this may have faint print the detector missed.
 _FEW_LINES = 6
 
@@ -103,12 +105,14 @@ class CardReader:
         boxes = self._detect(card)
         clock.lap("detect")
         reading = self._read(img_bgr, quad_xy, card, boxes, clock)
-        if reading is None and len(boxes) < _FEW_LINES:
-            # Faint print (a dim photo, pale labels on a bright card) shows once the card's contrast is
-            # evened out; a card whose lines were found but read as no permit gains nothing from it.
+        if (reading is None or reading.labels_found < WELL_READ) and len(boxes) < _FEW_LINES:
+            # Faint print (a dim photo, pale labels on a bright card, a haze over the lower half) shows once the
+            # card's contrast is evened out; a card whose lines were found but read as no permit gains nothing.
             boxes = self._detect(even_contrast(card))
             clock.lap("detect")
-            reading = self._read(img_bgr, quad_xy, card, boxes, clock)
+            again = self._read(img_bgr, quad_xy, card, boxes, clock)
+            if again is not None and (reading is None or again.labels_found > reading.labels_found):
+                reading = again
         return reading
 
     def _read(

@@ -16,7 +16,7 @@ import numpy as np
 from engine import anchored_snap, edge_snap, geometry, layout, rules, scoring, template_fit
 from engine.anchor_locate import AnchorLocator
 from engine.card_locate import CardLocator, QuadCandidate, frame_outline
-from engine.card_reader import QUICK_ORIENT_LINES, CardReader, CardReading
+from engine.card_reader import QUICK_ORIENT_LINES, WELL_READ, CardReader, CardReading
 from engine.config import EngineConfig
 from engine.decode import decode_image
 from engine.errors import CardNotFoundError
@@ -46,8 +46,6 @@ _BESIDE = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix
 _MAX_QUADS_TRIED = 3
 # Outlines below the geometric cue's own bar tried when nothing else read.
 _MAX_WEAK_TRIED = 3
-# A reading with this many labels and value patterns found needs no other outline tried.
-_WELL_READ = 5
 # Corners further apart than this share of the diagonal: outline and labels disagree.
 _LABELS_DISAGREE = 0.06
 # Anchors read (labels, the ends of the ID number or titles) needed to judge an outline by them.
@@ -172,9 +170,9 @@ class CardPipeline:
                 continue
             reading = self._agree_with_labels(photo, reading, outlines, timings, from_text=False)
             best = _better(best, reading)
-            if best.labels_found >= _WELL_READ:
+            if best.labels_found >= WELL_READ:
                 return best
-        if best is not None and best.labels_found >= _WELL_READ - 1:
+        if best is not None and best.labels_found >= WELL_READ - 1:
             return best
         # No outline carried the permit's labels well: find the labels in the whole photo instead.
         start = time.perf_counter()
@@ -199,24 +197,32 @@ class CardPipeline:
 
     def _card_alone(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
         """The reading of a photo that is the card alone (cut out by a client app, a scan), with the frame as its
-        outline: kept when well read with the anchors where the frame puts them. Such a photo shows no edge
-        round the card, and the outline searches would spend seconds on it."""
+        outline, kept when ≥ 3 anchors sit where the frame puts them. Such a photo shows no edge round the card,
+        and the outline searches would spend seconds on it. As for any outline, a first reading with the int8
+        detector is kept only when well read; else the frame is read again with the float one."""
         frame = frame_outline((img.shape[1], img.shape[0]))
         if frame is None:
             return None
-        reading = (self.stages.fast_reader or self.stages.reader)(img, frame, timings)
-        if reading is None or reading.labels_found < _WELL_READ:
+        fast = self.stages.fast_reader
+        reading = (fast or self.stages.reader)(img, frame, timings)
+        if reading is None or not self._anchors_on(reading):
             return None
-        template, _, own = self._anchors(reading)
-        if len(template) < _MIN_ANCHORS or own > _ANCHORS_AGREE:
-            return None
+        if fast is not None and reading.labels_found < WELL_READ:
+            reading = self.stages.reader(img, frame, timings)
+            if reading is None or not self._anchors_on(reading):
+                return None
         return dataclasses.replace(reading, fills_frame=True)
+
+    def _anchors_on(self, reading: CardReading) -> bool:
+        """Enough anchors read, and where the reading's outline puts them."""
+        template, _, own = self._anchors(reading)
+        return len(template) >= _MIN_ANCHORS and own <= _ANCHORS_AGREE
 
     def _plainly_right(self, photo: _Photo, reading: CardReading) -> bool:
         """Well read, with enough anchors close to an outline that runs along an edge on every side: the
         checks below would keep it as it is. Anything less is read again from the start with the float
         detector, whose lines the outline checks were tuned on."""
-        if reading.labels_found < _WELL_READ:
+        if reading.labels_found < WELL_READ:
             return False
         template, _, own = self._anchors(reading)
         return len(template) >= _MIN_ANCHORS and _settled(photo, reading.quad_xy, own)
