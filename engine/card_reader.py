@@ -111,7 +111,10 @@ class CardReader:
             boxes = self._detect(even_contrast(card))
             clock.lap("detect")
             again = self._read(img_bgr, quad_xy, card, boxes, clock)
-            if again is not None and (reading is None or again.labels_found > reading.labels_found):
+            # a poor reading gives way only to a good one: evening out also raises noise into false lines
+            if reading is None or (
+                again is not None and again.labels_found >= max(WELL_READ, reading.labels_found + 1)
+            ):
                 reading = again
         return reading
 
