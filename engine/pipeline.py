@@ -148,13 +148,23 @@ class CardPipeline:
 
     # -- finding the card ---------------------------------------------------------------------
     def _find_and_read(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
+        """The card alone, read with the photo's frame as its outline, when the anchors agree with it; else the
+        best reading the outline searches give, or the card alone's when its anchors sit closer to its frame."""
+        alone = self._card_alone(img, timings)
+        if alone is not None and self._anchors(alone)[2] <= _ANCHORS_AGREE:
+            return alone
+        photo = _Photo(img)
+        found = self._search_and_read(photo, timings)
+        if alone is None or found is None:
+            return alone or found
+        frame_wins = _frame_wins(self._anchors(alone)[2], self._anchors(found)[2], photo.support(found.quad_xy))
+        return alone if frame_wins else found
+
+    def _search_and_read(self, photo: _Photo, timings: dict[str, float]) -> CardReading | None:
         """The best reading over the outlines the geometric cue offers, checked against the labels;
         the text-anchored cue when no outline reads well."""
-        quick = self._card_alone(img, timings)
-        if quick is not None:
-            return quick
         start = time.perf_counter()
-        photo = _Photo(img)
+        img = photo.img
         locator = self.stages.locator
         outlines = locator.all_candidates(img)
         candidates = [c for c in outlines if c.score >= locator.min_score][: locator.max_candidates]
@@ -196,27 +206,28 @@ class CardPipeline:
         return best
 
     def _card_alone(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
-        """The reading of a photo that is the card alone (cut out by a client app, a scan), with the frame as its
-        outline, kept when ≥ 3 anchors sit where the frame puts them. Such a photo shows no edge round the card,
-        and the outline searches would spend seconds on it. As for any outline, a first reading with the int8
-        detector is kept only when well read; else the frame is read again with the float one."""
+        """The reading of a photo that may be the card alone (cut out by a client app, a scan), with the frame as
+        its outline, when ≥ 3 anchors sit near where the frame puts them. Such a photo shows no edge round the
+        card, and the outline searches spend seconds on it, sometimes to end on a worse outline. As for any
+        outline, a first reading with the int8 detector is kept only when plainly right (well read, the anchors
+        agreeing); else the frame is read again with the float one."""
         frame = frame_outline((img.shape[1], img.shape[0]))
         if frame is None:
             return None
         fast = self.stages.fast_reader
         reading = (fast or self.stages.reader)(img, frame, timings)
-        if reading is None or not self._anchors_on(reading):
+        if reading is None or not self._anchors_near(reading):
             return None
-        if fast is not None and reading.labels_found < WELL_READ:
+        if fast is not None and (reading.labels_found < WELL_READ or self._anchors(reading)[2] > _ANCHORS_AGREE):
             reading = self.stages.reader(img, frame, timings)
-            if reading is None or not self._anchors_on(reading):
+            if reading is None or not self._anchors_near(reading):
                 return None
         return dataclasses.replace(reading, fills_frame=True)
 
-    def _anchors_on(self, reading: CardReading) -> bool:
-        """Enough anchors read, and where the reading's outline puts them."""
+    def _anchors_near(self, reading: CardReading) -> bool:
+        """Enough anchors read, near where the reading's outline puts them."""
         template, _, own = self._anchors(reading)
-        return len(template) >= _MIN_ANCHORS and own <= _ANCHORS_AGREE
+        return len(template) >= _MIN_ANCHORS and own <= _ANCHORS_NEAR
 
     def _plainly_right(self, photo: _Photo, reading: CardReading) -> bool:
         """Well read, with enough anchors close to an outline that runs along an edge on every side: the
@@ -396,6 +407,13 @@ def _settled(photo: _Photo, quad_xy: QuadXY, own: float) -> bool:
     """An outline the anchors agree with (`own`, their offset) that runs along an edge on every side: no
     check would change it."""
     return own <= _ANCHORS_AGREE and photo.support(quad_xy) >= _SETTLED_SUPPORT
+
+
+def _frame_wins(frame_offset: float, found_offset: float, found_support: float) -> bool:
+    """The photo's frame over the outline the searches found: their anchors' offsets, and how much of the found
+    outline runs along the photo's edges. One along an edge all round (a photo with a margin round the card)
+    wins; else the anchors decide."""
+    return found_support < _SETTLED_SUPPORT and frame_offset < found_offset
 
 
 def _edges_prefer(gain: float, sides_found: int) -> bool:

@@ -11,7 +11,7 @@ from benchmarks.synth import generate_sample
 from benchmarks.synth.special import other_card
 from engine.errors import CardNotFoundError
 from engine.geometry import corner_error_ratio
-from engine.pipeline import CardPipeline
+from engine.pipeline import CardPipeline, _frame_wins
 from engine.types import RecognizeOptions
 
 # Seeds far from the ones used while building the engine.
@@ -89,3 +89,18 @@ def test_a_card_alone_with_pale_labels_is_read_by_its_frame_when_its_anchors_sit
     for name, text in sample.truth["fields"].items():
         if name not in sample.truth["glare_fields"]:
             assert read[name] == text, name
+
+
+@pytest.mark.parametrize(
+    ("frame_offset", "found_offset", "found_support", "frame_wins"),
+    [
+        (0.016, 0.030, 2.5, True),  # the searches ended on a worse outline, along no edge all round
+        (0.016, 0.030, 3.95, False),  # an outline along the edges all round: a photo with a margin round the card
+        (0.020, 0.012, 2.5, False),  # the found outline puts the anchors closer
+        (0.016, float("inf"), 1.0, True),  # the found reading fixes no outline by its anchors
+    ],
+)
+def test_the_frame_or_the_outline_found(
+    frame_offset: float, found_offset: float, found_support: float, frame_wins: bool
+) -> None:
+    assert _frame_wins(frame_offset, found_offset, found_support) is frame_wins
