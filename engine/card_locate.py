@@ -573,6 +573,13 @@ def _sane(q: FloatArray, size_wh: tuple[int, int]) -> bool:
     )
 
 
+def _within_reach(q: FloatArray, size_wh: tuple[int, int]) -> bool:
+    """No corner further out of the frame than twice its size: three nearly parallel lines can meet a
+    million pixels away, and the search band round such a quad would be as wide."""
+    w, h = size_wh
+    return bool(np.all((q >= -2.0 * np.array([w, h])) & (q <= 3.0 * np.array([w, h]))))
+
+
 def _min_angle_deg(q: FloatArray) -> float:
     angs = []
     for i in range(4):
@@ -817,7 +824,7 @@ class CardLocator:
         out: list[_Scored] = []
         n_refined = 0
         for name, q in rough:
-            if not np.all(np.isfinite(q)) or not is_convex(q):
+            if not np.all(np.isfinite(q)) or not is_convex(q) or not _within_reach(q, work.size_wh):
                 continue
             if quad_area(q) < self.min_area_share * w * h or abs(math.log(quad_aspect(q) / CARD_ASPECT)) > 0.6:
                 continue
