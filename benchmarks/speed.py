@@ -466,8 +466,8 @@ def handle(args: Any) -> int:
         + "\n"
         + markdown_machine(report["machine"])
         + f"\nImages: {source}.\nMachine reference: the float text recogniser on one fixed 48 x 320 input, one thread"
-        + " (median of 15), measured in each engine's process before and after its timing: compare figures of"
-        + " different runs only where it agrees.\n"
+        + f" (median of {_REFERENCE_RUNS}), measured in each engine's process before and after its timing:"
+        + " compare figures of different runs only where it agrees.\n"
     )
     print(text)
     if args.json:

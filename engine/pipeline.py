@@ -151,14 +151,14 @@ class CardPipeline:
         """The card alone, read with the photo's frame as its outline, when the anchors agree with it; else the
         best reading the outline searches give, or the card alone's when its anchors sit closer to its frame."""
         alone = self._card_alone(img, timings)
-        if alone is not None and self._anchors(alone)[2] <= _ANCHORS_AGREE:
-            return alone
+        if alone is not None and alone[1] <= _ANCHORS_AGREE:
+            return alone[0]
         photo = _Photo(img)
         found = self._search_and_read(photo, timings)
         if alone is None or found is None:
-            return alone or found
-        frame_wins = _frame_wins(self._anchors(alone)[2], self._anchors(found)[2], photo.support(found.quad_xy))
-        return alone if frame_wins else found
+            return alone[0] if alone is not None else found
+        frame, frame_offset = alone
+        return frame if _frame_wins(frame_offset, self._anchors(found)[2], photo.support(found.quad_xy)) else found
 
     def _search_and_read(self, photo: _Photo, timings: dict[str, float]) -> CardReading | None:
         """The best reading over the outlines the geometric cue offers, checked against the labels;
@@ -205,29 +205,33 @@ class CardPipeline:
                 best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=False))
         return best
 
-    def _card_alone(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
+    def _card_alone(self, img: np.ndarray, timings: dict[str, float]) -> tuple[CardReading, float] | None:
         """The reading of a photo that may be the card alone (cut out by a client app, a scan), with the frame as
-        its outline, when ≥ 3 anchors sit near where the frame puts them. Such a photo shows no edge round the
-        card, and the outline searches spend seconds on it, sometimes to end on a worse outline. As for any
-        outline, a first reading with the int8 detector is kept only when plainly right (well read, the anchors
-        agreeing); else the frame is read again with the float one."""
+        its outline, and its anchors' offset from the frame, when ≥ 3 anchors sit near where the frame puts them.
+        Such a photo shows no edge round the card, and the outline searches spend seconds on it, sometimes to end
+        on a worse outline. As for any outline, a first reading with the int8 detector is kept only when plainly
+        right (well read, the anchors agreeing); else the frame is read again with the float one."""
         frame = frame_outline((img.shape[1], img.shape[0]))
         if frame is None:
             return None
         fast = self.stages.fast_reader
         reading = (fast or self.stages.reader)(img, frame, timings)
-        if reading is None or not self._anchors_near(reading):
+        offset = self._offset_of_near_anchors(reading)
+        if reading is None or offset is None:
             return None
-        if fast is not None and (reading.labels_found < WELL_READ or self._anchors(reading)[2] > _ANCHORS_AGREE):
+        if fast is not None and (reading.labels_found < WELL_READ or offset > _ANCHORS_AGREE):
             reading = self.stages.reader(img, frame, timings)
-            if reading is None or not self._anchors_near(reading):
+            offset = self._offset_of_near_anchors(reading)
+            if reading is None or offset is None:
                 return None
-        return dataclasses.replace(reading, fills_frame=True)
+        return dataclasses.replace(reading, fills_frame=True), offset
 
-    def _anchors_near(self, reading: CardReading) -> bool:
-        """Enough anchors read, near where the reading's outline puts them."""
+    def _offset_of_near_anchors(self, reading: CardReading | None) -> float | None:
+        """The anchors' offset from the reading's outline when enough were read near it; else None."""
+        if reading is None:
+            return None
         template, _, own = self._anchors(reading)
-        return len(template) >= _MIN_ANCHORS and own <= _ANCHORS_NEAR
+        return own if len(template) >= _MIN_ANCHORS and own <= _ANCHORS_NEAR else None
 
     def _plainly_right(self, photo: _Photo, reading: CardReading) -> bool:
         """Well read, with enough anchors close to an outline that runs along an edge on every side: the

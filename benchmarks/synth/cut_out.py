@@ -44,7 +44,6 @@ def cut_out(image_bytes: bytes, truth: dict[str, Any], rng: np.random.Generator)
         card_quad_xy=[[round(float(x), 1), round(float(y), 1)] for x, y in frame],
         field_quads_xy={k: moved(q) for k, q in truth["field_quads_xy"].items()},
         size_wh=[w, h],
-        special="card_alone",
         jpeg_quality=quality,
         rotation_deg=180.0 if frame[0, 0] > 0 else 0.0,
         card_px_per_mm=round(w / CARD_W_MM, 2),

@@ -263,7 +263,7 @@ def _card_alone(rng: np.random.Generator, tier: str, side: int) -> Sample:
         sample = _card(rng, tier, side, None)
         if sample.truth["completeness"] == 0:
             data, truth = cut_out(sample.image_bytes, sample.truth, rng)
-            return Sample(data, truth, "jpg")
+            return Sample(data, {**truth, "special": CUT_OUT_SPECIAL}, "jpg")
     raise RuntimeError("no photo held the card whole")
 
 
