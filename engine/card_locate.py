@@ -465,9 +465,10 @@ def _refine_once(
     d = quad[NEXT_CORNER] - quad
     base = quad[:, None, :] + ts[None, :, None] * d[:, None, :]  # (4, n, 2)
     offs = np.arange(-math.ceil(radius), math.ceil(radius) + 1, dtype=np.float64)
-    pos = base[:, :, None, :] + offs[None, None, :, None] * inward[:, None, None, :]  # (4, n, m, 2)
-    mx = pos[..., 0].reshape(4 * n_samples, -1).astype(np.float32)
-    my = pos[..., 1].reshape(4 * n_samples, -1).astype(np.float32)
+    # (4n, m) sample positions across each side, x and y apart: one (4, n, m, 2) array sliced costs twice as much
+    mx = (base[:, :, None, 0] + offs[None, None, :] * inward[:, None, None, 0]).reshape(4 * n_samples, -1)
+    my = (base[:, :, None, 1] + offs[None, None, :] * inward[:, None, None, 1]).reshape(4 * n_samples, -1)
+    mx, my = mx.astype(np.float32), my.astype(np.float32)
     gx = cv2.remap(work.gx, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     gy = cv2.remap(work.gy, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     nx = np.repeat(inward[:, 0], n_samples).astype(np.float32)[:, None, None]
@@ -527,7 +528,7 @@ def _refine_once(
         pts_out.append(quad[k] if c is None else np.array(c))
     allv = np.concatenate(strengths) if strengths else np.zeros(0)
     contrast = float(np.median(allv)) if len(allv) else 0.0
-    seen = sum(float(visible[i * n_samples : (i + 1) * n_samples].sum()) >= 0.3 * n_samples for i in range(4))
+    seen = int((visible.reshape(4, n_samples).sum(axis=1) >= 0.3 * n_samples).sum())
     return _Refined(np.array(pts_out, dtype=np.float64), np.clip(support, 0, 1), contrast, int(seen))
 
 
