@@ -16,10 +16,8 @@ from engine.ocr.lanes import Lanes
 
 REC_HEIGHT_PX = 48
 # Crops are padded to a multiple of the bucket width and batched per bucket. On CPU a batch costs
-# the sum of its rows, so fine buckets (little padding) win; on CUDA few distinct shapes win. 16 px pads a
-# card's lines by half what 32 did (~90 of ~2500 columns); 320 generated photos read the same but for one
-# faint issue count lost and one gained.
-CPU_WIDTH_BUCKET_PX = 16
+# the sum of its rows, so fine buckets (little padding) win; on CUDA few distinct shapes win.
+CPU_WIDTH_BUCKET_PX = 32
 GPU_WIDTH_BUCKET_PX = 160
 _MAX_BATCH = 16
 # Masks up to this many classes are decoded over their own columns; gathering more costs more than it saves.
