@@ -529,7 +529,7 @@ def _refine_once(
     allv = np.concatenate(strengths) if strengths else np.zeros(0)
     contrast = float(np.median(allv)) if len(allv) else 0.0
     seen = int((visible.reshape(4, n_samples).sum(axis=1) >= 0.3 * n_samples).sum())
-    return _Refined(np.array(pts_out, dtype=np.float64), np.clip(support, 0, 1), contrast, int(seen))
+    return _Refined(np.array(pts_out, dtype=np.float64), np.clip(support, 0, 1), contrast, seen)
 
 
 def _refine(work: _Work, quad: FloatArray) -> _Refined:
