@@ -170,12 +170,12 @@ class CardPipeline:
         candidates = [c for c in outlines if c.score >= locator.min_score][: locator.max_candidates]
         timings["locate"] = (time.perf_counter() - start) * 1000.0
         if self.stages.fast_reader is not None and candidates:
-            quick = self.stages.fast_reader(img, candidates[0].quad_xy, timings)
+            quick = photo.read(self.stages.fast_reader, candidates[0].quad_xy, timings)
             if quick is not None and self._plainly_right(photo, quick):
                 return quick
         best: CardReading | None = None
         for candidate in candidates[:_MAX_QUADS_TRIED]:
-            reading = self.stages.reader(img, candidate.quad_xy, timings)
+            reading = photo.read(self.stages.reader, candidate.quad_xy, timings)
             if reading is None:
                 continue
             reading = self._agree_with_labels(photo, reading, outlines, timings, from_text=False)
@@ -190,7 +190,7 @@ class CardPipeline:
         timings["anchor_locate"] = (time.perf_counter() - start) * 1000.0
         for quad in quads:
             for attempt in (locator.refine_quad(img, quad, outlines), quad):
-                reading = self.stages.reader(img, attempt, timings)
+                reading = photo.read(self.stages.reader, attempt, timings)
                 if reading is not None:
                     best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=True))
                     break
@@ -200,7 +200,7 @@ class CardPipeline:
         # card on paper, strong perspective) may still hold the card; the labels judge them as any other.
         weak = outlines[:_MAX_WEAK_TRIED]
         for candidate in weak:
-            reading = self.stages.reader(img, candidate.quad_xy, timings)
+            reading = photo.read(self.stages.reader, candidate.quad_xy, timings)
             if reading is not None:
                 best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=False))
         return best
@@ -296,7 +296,7 @@ class CardPipeline:
         timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
         if not taken:
             return reading
-        again = self.stages.reader(photo.img, settled.quad_xy, timings)
+        again = photo.read(self.stages.reader, settled.quad_xy, timings)
         return again if again is not None and again.labels_found >= reading.labels_found - 1 else reading
 
     def _replace_outline(
@@ -318,7 +318,7 @@ class CardPipeline:
         if residuals:
             k = int(np.argmin(residuals))
             if residuals[k] <= min(_ANCHORS_CLOSE, 0.6 * own):
-                again = self.stages.reader(photo.img, outlines[k].quad_xy, timings)
+                again = photo.read(self.stages.reader, outlines[k].quad_xy, timings)
                 if again is not None and again.labels_found >= reading.labels_found - 1:
                     return again
         if len(template) < _MIN_ANCHORS or len({round(y) for y in template[:, 1]}) < 2:
@@ -326,7 +326,7 @@ class CardPipeline:
         fitted = template_fit.fitted_card_quad(reading.rows, reading.side, card_wh, reading.card_to_image)
         if fitted is None or geometry.corner_error_ratio(reading.quad_xy, fitted) <= _LABELS_DISAGREE:
             return None
-        again = self.stages.reader(photo.img, self._snap(photo, fitted, template, seen, outlines), timings)
+        again = photo.read(self.stages.reader, self._snap(photo, fitted, template, seen, outlines), timings)
         return again if again is not None and again.labels_found >= reading.labels_found else None
 
     def _snap(
@@ -444,6 +444,7 @@ class _Photo:
     def __init__(self, img: np.ndarray) -> None:
         self.img = img
         self._supports: dict[QuadXY, float] = {}
+        self._readings: dict[tuple[int, QuadXY], CardReading | None] = {}
         self._edges = _BESIDE.submit(edge_snap.Gradients.of, img)
 
     @property
@@ -456,6 +457,14 @@ class _Photo:
         if quad_xy not in self._supports:
             self._supports[quad_xy] = self.edges.support(geometry.quad_to_array(quad_xy))
         return self._supports[quad_xy]
+
+    def read(self, reader: CardReader, quad_xy: QuadXY, timings: dict[str, float]) -> CardReading | None:
+        """The reader's reading of this outline, read once: the searches come back to an outline they read
+        before (a candidate, then the one its anchors pick among the candidates), each read ~300 ms."""
+        key = (id(reader), quad_xy)
+        if key not in self._readings:
+            self._readings[key] = reader(self.img, quad_xy, timings)
+        return self._readings[key]
 
 
 def _better(a: CardReading | None, b: CardReading) -> CardReading:
