@@ -427,6 +427,14 @@ def _inward_normals(quad: FloatArray) -> FloatArray:
     return np.asarray(n * np.where(sign == 0, 1.0, sign)[:, None], dtype=np.float64)
 
 
+def _median(values: FloatArray) -> float:
+    """`np.median` of a short 1-d array of finite values, the same value in a tenth of the time (np.median
+    costs ~50 us a call, and the locator takes a few hundred a photo)."""
+    s = np.sort(values)
+    mid = s.size // 2
+    return float(s[mid] if s.size % 2 else (s[mid - 1] + s[mid]) / 2)
+
+
 def _polarity(work: _Work, quad: FloatArray, inward: FloatArray, depth: float) -> NDArray[np.int64]:
     """Per side: +1 when the card is lighter than just outside that side, -1 darker, 0 unclear."""
     ts = np.linspace(0.15, 0.85, 12)
@@ -444,7 +452,7 @@ def _polarity(work: _Work, quad: FloatArray, inward: FloatArray, depth: float) -
             continue
         li = work.ycc[a[ok, 1].astype(int), a[ok, 0].astype(int), 0].astype(np.float64)
         lo = work.ycc[b[ok, 1].astype(int), b[ok, 0].astype(int), 0].astype(np.float64)
-        diff = float(np.median(li - lo))
+        diff = float(_median(li - lo))
         pol[i] = 1 if diff > 12 else -1 if diff < -12 else 0
     return pol
 
@@ -527,7 +535,7 @@ def _refine_once(
         c = line_intersection(*lines[k - 1], *lines[k])
         pts_out.append(quad[k] if c is None else np.array(c))
     allv = np.concatenate(strengths) if strengths else np.zeros(0)
-    contrast = float(np.median(allv)) if len(allv) else 0.0
+    contrast = float(_median(allv)) if len(allv) else 0.0
     seen = int((visible.reshape(4, n_samples).sum(axis=1) >= 0.3 * n_samples).sum())
     return _Refined(np.array(pts_out, dtype=np.float64), np.clip(support, 0, 1), contrast, seen)
 
