@@ -14,6 +14,10 @@ from engine.template_fit import fit_template
 from engine.types import QuadXY, Side
 
 _MAX_LINES = 40
+# The permit's longest line, a label run together with its value (公民身份号码 and the 18 digits), is ~13 times
+# as long as it is high (under 11 in every photo of the tuning sets); a line half as long again belongs to
+# something else, a page of text say, and reading it (~1 ms a column) would cost seconds and find no anchor.
+_MAX_LINE_ASPECT = 16.0
 # Text tilted this far (degrees, either way) from the nearest of 0/90/180/270 is read again levelled.
 _DESKEW_MIN_DEG = 12.0
 _TILT_LINES = 8
@@ -55,7 +59,8 @@ class AnchorLocator:
         return tuple(f for f in fits if f is not None)
 
     def _lines(self, small: np.ndarray) -> list[QuadXY]:
-        boxes = sorted(self._det(small, self._max_side_px), key=lambda b: -_length(b.quad_xy))[:_MAX_LINES]
+        boxes = [b for b in self._det(small, self._max_side_px) if _aspect(b.quad_xy) <= _MAX_LINE_ASPECT]
+        boxes = sorted(boxes, key=lambda b: -_length(b.quad_xy))[:_MAX_LINES]
         return [_reading_order(b.quad_xy) for b in boxes]
 
     def _fit(self, pairs: list[Pair], scale: float) -> QuadXY | None:
@@ -144,6 +149,12 @@ def _text_tilt_deg(quads: list[QuadXY]) -> float:
 def _length(quad: QuadXY) -> float:
     p = np.array(quad)
     return float(max(np.linalg.norm(p[1] - p[0]), np.linalg.norm(p[3] - p[0])))
+
+
+def _aspect(quad: QuadXY) -> float:
+    p = np.array(quad)
+    sides = np.linalg.norm(p[[1, 3]] - p[0], axis=1)
+    return float(sides.max() / max(float(sides.min()), 1.0))
 
 
 def _reading_order(quad: QuadXY) -> QuadXY:
