@@ -15,7 +15,7 @@ from engine import layout, rules
 from engine.field_text import BoxXYXY, Decoded, FieldReading, first_match, merge, split_birth, split_validity
 from engine.layout import Label
 from engine.ocr.rec import RecLine, TextRecognizer, ctc_decode_fixed
-from engine.places import gazetteer
+from engine.places import Gazetteer, gazetteer, issuer_gazetteer
 from engine.reading import CardLine, Glyph, LabelHit, Row, find_label, match_label
 from engine.types import Side
 
@@ -79,7 +79,9 @@ class FieldReader:
         self._rec = recognizer
         self._g = Grammars(recognizer)
         self._normalize = normalize
-        self._places = gazetteer()  # built here, once, not on the first card read
+        # built here, once, not on the first card read
+        self._places = gazetteer()
+        self._issuer_places = issuer_gazetteer()
 
     # -- value location -------------------------------------------------------------------------
     def _segments(
@@ -265,7 +267,9 @@ class FieldReader:
                 birth = merge([birth, rest])
         out.extend(split_birth(birth))
 
-        address = self._with_place_names(self._address(rows, lines, hits, labels["address"], card_wh, card_bgr))
+        address = self._with_place_names(
+            self._address(rows, lines, hits, labels["address"], card_wh, card_bgr), self._places
+        )
         out.append(FieldReading("address", address.text, address.confidences, address.box_xyxy))
 
         number, _ = self._simple(
@@ -315,7 +319,7 @@ class FieldReader:
                 parts.append(probe)
         return merge(parts)
 
-    def _with_place_names(self, decoded: Decoded) -> Decoded:
+    def _with_place_names(self, decoded: Decoded, places: Gazetteer) -> Decoded:
         """Place names one character off a real one are read as it, where the recogniser saw the real
         one's character too (its probability, at or beside the step that emitted the character read)."""
         chars = [(rec, k) for rec in decoded.lines for k in range(len(rec.text))]
@@ -330,7 +334,7 @@ class FieldReader:
             step = rec.char_steps[k]
             return float(rec.probs[max(0, step - 1) : step + 2, cls].max())
 
-        text, changed = self._places.correct(decoded.text, alternative, decoded.confidences)
+        text, changed = places.correct(decoded.text, alternative, decoded.confidences)
         if not changed:
             return decoded
         confidences = tuple(changed.get(i, c) for i, c in enumerate(decoded.confidences))
@@ -453,7 +457,7 @@ class FieldReader:
         out: list[FieldReading] = []
 
         issuer, _ = self._simple("issued_by", labels["issued_by"], hits, rows, lines, card_wh, self._g.issuer, width)
-        issuer = self._with_place_names(issuer)
+        issuer = self._with_place_names(issuer, self._issuer_places)
         out.append(FieldReading("issued_by", issuer.text, issuer.confidences, issuer.box_xyxy))
 
         validity, _ = self._simple("validity", labels["validity"], hits, rows, lines, card_wh, self._g.validity, width)

@@ -24,6 +24,8 @@ _MIN_NAME_LEN = 3
 _BRANCH_OF = ("区", "县", "市")
 # Words of an issuing authority that are no place but one character off one (公安局, 公安县).
 _WORDS = frozenset({"公安局", "分局", "出入境管理"})
+# The issuing authority's own word, read as a name there (公女局 -> 公安局) but not in an address (公路局).
+ISSUER_WORDS = ("公安局",)
 # The recogniser's own probability for the name's character, at or next to where it read another one.
 # The name's other characters, read as printed, carry most of the evidence; this only has to show the
 # recogniser did not rule the character out.
@@ -115,6 +117,18 @@ def _blank(text: str, k: int) -> str:
 
 @cache
 def gazetteer() -> Gazetteer:
+    """The places, for addresses."""
+    return Gazetteer.of(_place_names())
+
+
+@cache
+def issuer_gazetteer() -> Gazetteer:
+    """The places and the issuer's own word, for the issuing authority."""
+    return Gazetteer.of([*_place_names(), *ISSUER_WORDS])
+
+
+@cache
+def _place_names() -> tuple[str, ...]:
     try:
         # located through the distribution's metadata: importing `cpca` would need its dependencies
         source = Path(str(importlib.metadata.distribution("cpca").locate_file("cpca/resources/adcodes.csv")))
@@ -123,4 +137,4 @@ def gazetteer() -> Gazetteer:
     except (importlib.metadata.PackageNotFoundError, OSError):
         logger.warning("place names unavailable (install cpca==0.5.5 --no-deps): addresses are read without them")
         names = []
-    return Gazetteer.of(names)
+    return tuple(names)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.places import MIN_ALTERNATIVE_PROB, Gazetteer, gazetteer
+from engine.places import MIN_ALTERNATIVE_PROB, Gazetteer, gazetteer, issuer_gazetteer
 
 
 def _seen(alternatives: dict[tuple[int, str], float]) -> object:
@@ -64,3 +64,20 @@ def test_a_character_read_confidently_stays_though_no_listed_place_has_it() -> N
     assert gazetteer().correct(text, seen, confidences)[0] == "广东省中山市石鼓区建设路321号"  # type: ignore[arg-type]
     confidences[7] = 0.99
     assert gazetteer().correct(text, seen, confidences) == (text, {})  # type: ignore[arg-type]
+
+
+def test_the_issuers_own_word_is_read_in_the_issuing_authority_only() -> None:
+    """公安局 one character off (公女局) is the issuer's word; in an address 公路局 stays 公路局."""
+    issuer = "南宁市公女局兴宁分局"
+    seen = _seen({(4, "安"): 0.01})
+    assert issuer_gazetteer().correct(issuer, seen, _unsure(issuer)) == ("南宁市公安局兴宁分局", {4: 0.01})  # type: ignore[arg-type]
+    assert gazetteer().correct(issuer, seen, _unsure(issuer)) == (issuer, {})  # type: ignore[arg-type]
+    address = "南宁市兴宁区公路局宿舍3栋"
+    assert gazetteer().correct(address, _seen({(7, "安"): 0.5}), _unsure(address)) == (address, {})  # type: ignore[arg-type]
+
+
+def test_the_issuers_word_is_never_taken_for_the_county_one_character_off() -> None:
+    """公安县 is a real county, one character off 公安局: an issuer read as printed keeps its word."""
+    issuer = "荆州市公安局沙市分局"
+    everything = lambda i, ch: 1.0  # noqa: E731 - the recogniser would allow any character
+    assert issuer_gazetteer().correct(issuer, everything, _unsure(issuer))[0] == issuer  # type: ignore[arg-type]
