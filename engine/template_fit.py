@@ -20,6 +20,10 @@ _MIN_FOR_HOMOGRAPHY = 6
 _RESIDUAL_CLIP = 0.05
 # How far past the photo's edge (share of the diagonal) the anchors must put a corner to call it cut.
 _CUT_EVIDENCE = 0.015
+# The labels' outline is believed for the corners the photo cut only where it roughly agrees with the corners it
+# shows (share of the diagonal): labels bunched on one side of the card can tip a fitted outline far off
+# elsewhere (a corner twice the card's size away). Cut cards whose fit is merely loose (6 % off) keep it.
+_SEEN_CORNERS_AGREE = 0.15
 
 
 Pair = tuple[tuple[float, float], tuple[float, float]]
@@ -146,8 +150,9 @@ def fitted_card_quad(
 
 def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[int, int], margin_px: float) -> QuadXY:
     """Corners found on the photo's edge are moved out to where the labels put the cut side, when that
-    lies outside the photo. A corner keeps to its visible side's line (an edge seen in the photo is
-    more exact than the labels), and only its place along that line comes from the fitted outline."""
+    lies outside the photo and the labels' outline agrees with the corners the photo shows. A corner keeps
+    to its visible side's line (an edge seen in the photo is more exact than the labels), and only its
+    place along that line comes from the fitted outline."""
     w, h = image_size_wh
     # The anchors place a corner to 1-2 % of the diagonal: a card whose corner they put just past the
     # photo's edge may as well end on it, where the outline found it.
@@ -159,6 +164,12 @@ def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[
     def outside(p: tuple[float, float]) -> bool:
         return p[0] < -beyond or p[1] < -beyond or p[0] > w - 1 + beyond or p[1] > h - 1 + beyond
 
+    diagonal = float(np.linalg.norm(np.subtract(quad_xy[2], quad_xy[0])))
+    if any(
+        not on_edge(q) and float(np.linalg.norm(np.subtract(q, f))) > _SEEN_CORNERS_AGREE * diagonal
+        for q, f in zip(quad_xy, fitted_xy, strict=True)
+    ):
+        return quad_xy
     out = list(quad_xy)
     for i, (q, f) in enumerate(zip(quad_xy, fitted_xy, strict=True)):
         if not (on_edge(q) and outside(f)):

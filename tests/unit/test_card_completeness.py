@@ -55,3 +55,20 @@ def test_a_corner_the_anchors_put_only_just_past_the_photos_edge_stays_where_it_
     found: QuadXY = ((100.0, 100.0), (900.0, 100.0), (997.5, 799.0), (100.0, 700.0))
     fitted: QuadXY = ((100.0, 100.0), (900.0, 100.0), (1004.0, 803.0), (100.0, 700.0))
     assert extend_cut_corners(found, fitted, SIZE, 3.0) == found
+
+
+def test_an_outline_the_labels_tipped_off_the_corners_seen_moves_no_corner() -> None:
+    """Labels bunched on the card's left can fit an outline that runs far off on its right: where it misses a
+    corner the photo shows by more than 15 % of the diagonal, it says nothing of the corners the photo cut."""
+    found: QuadXY = ((200.0, 352.0), (1099.0, 666.0), (901.0, 1231.0), (1.0, 921.0))
+    fitted: QuadXY = ((224.0, 449.0), (3129.0, -249.0), (3165.0, 2358.0), (53.0, 930.0))
+    assert extend_cut_corners(found, fitted, (1041, 1562), 3.0) == found
+
+
+def test_a_loose_fit_still_restores_the_corners_the_photo_cut() -> None:
+    """Corners seen 5 % of the diagonal off the fitted ones: the fit is loose, not wrong."""
+    found: QuadXY = ((0.0, 100.0), (900.0, 100.0), (900.0, 600.0), (0.0, 600.0))
+    fitted: QuadXY = ((-45.0, 98.0), (950.0, 99.0), (948.0, 604.0), (-40.0, 601.0))
+    out = extend_cut_corners(found, fitted, SIZE, 3.0)
+    assert out[0][0] < -40.0 and out[3][0] < -35.0
+    assert out[1:3] == found[1:3]
