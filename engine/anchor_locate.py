@@ -146,15 +146,19 @@ def _text_tilt_deg(quads: list[QuadXY]) -> float:
     return float(np.median(angles)) if angles else 0.0
 
 
-def _length(quad: QuadXY) -> float:
+def _sides(quad: QuadXY) -> tuple[float, float]:
+    """The box's two sides from its first corner (a detector box is a rectangle: the other two match them)."""
     p = np.array(quad)
-    return float(max(np.linalg.norm(p[1] - p[0]), np.linalg.norm(p[3] - p[0])))
+    return float(np.linalg.norm(p[1] - p[0])), float(np.linalg.norm(p[3] - p[0]))
+
+
+def _length(quad: QuadXY) -> float:
+    return max(_sides(quad))
 
 
 def _aspect(quad: QuadXY) -> float:
-    p = np.array(quad)
-    sides = np.linalg.norm(p[[1, 3]] - p[0], axis=1)
-    return float(sides.max() / max(float(sides.min()), 1.0))
+    a, b = _sides(quad)
+    return max(a, b) / max(min(a, b), 1.0)
 
 
 def _reading_order(quad: QuadXY) -> QuadXY:

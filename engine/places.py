@@ -22,10 +22,10 @@ logger = logging.getLogger(__name__)
 _MIN_NAME_LEN = 3
 # A district's police branch: 番禺区 -> 番禺分局.
 _BRANCH_OF = ("区", "县", "市")
-# Words of an issuing authority that are no place but one character off one (公安局, 公安县).
-_WORDS = frozenset({"公安局", "分局", "出入境管理"})
 # The issuing authority's own word, read as a name there (公女局 -> 公安局) but not in an address (公路局).
 ISSUER_WORDS = ("公安局",)
+# Words of an issuing authority that are no place but one character off one (公安局, 公安县).
+_WORDS = frozenset({*ISSUER_WORDS, "分局", "出入境管理"})
 # The recogniser's own probability for the name's character, at or next to where it read another one.
 # The name's other characters, read as printed, carry most of the evidence; this only has to show the
 # recogniser did not rule the character out.
