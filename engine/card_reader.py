@@ -59,6 +59,8 @@ def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:
     id_number = layout.ID_NUMBER_RE.search(joined)
     if id_number is not None:
         front += 2 if rules.is_valid_id_number(id_number.group(0)) else 1
+    elif _first_digit_misread_id(joined):
+        front += 2
     back += layout.VALIDITY_RE.search(joined) is not None
     back += layout.PASS_NUMBER_RE.search(joined) is not None
     # Weaker signs (a birth row, an ID number's start or end with the rest lost) only let a card be taken when
@@ -68,6 +70,12 @@ def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:
     if max(front + weak, back) < _MIN_LABELS:
         return None
     return (Side.FRONT, front) if front + weak > back else (Side.BACK, back)
+
+
+def _first_digit_misread_id(text: str) -> bool:
+    """An ID number read whole but for its first character (glare washes out a line's start): the check
+    character confirms the 8 printed there as it confirms a number read whole."""
+    return any(rules.is_valid_id_number("8" + m.group(0)[1:]) for m in layout.ID_NUMBER_FIRST_MISREAD_RE.finditer(text))
 
 
 def _rotate_boxes_180(boxes: Sequence[TextBox], size_wh: tuple[int, int]) -> tuple[TextBox, ...]:

@@ -69,6 +69,8 @@ ID_NUMBER_SPAN_RE = re.compile(r"8[123]0000\S{11}[\dX]")
 ID_NUMBER_START_RE = re.compile(r"8[123]0000(?:19|20)\d{2}[01]\d[0-3]\d")
 # Its last sixteen characters, its start lost: 0000, the birth date, the sequence and the check character.
 ID_NUMBER_END_RE = re.compile(r"(?<![\d])0000(?:19|20)\d{2}[01]\d[0-3]\d\d{3}[\dX](?![\dX])")
+# Eighteen characters whose first, the 8, glare or blur turned into another digit: the check character tells.
+ID_NUMBER_FIRST_MISREAD_RE = re.compile(r"(?<![\dX])\d[123]0000(?:19|20)\d{9}[\dX](?![\dX])")
 BIRTH_DATE_RE = re.compile(r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日")
 
 # Centres of the ID number's first and last digits, and its baseline row.

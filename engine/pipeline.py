@@ -179,7 +179,7 @@ class CardPipeline:
             if reading is None:
                 continue
             reading = self._agree_with_labels(photo, reading, outlines, timings, from_text=False)
-            best = _better(best, reading)
+            best = self._better(best, reading)
             if best.labels_found >= WELL_READ:
                 return best
         if best is not None and best.labels_found >= WELL_READ - 1:
@@ -192,7 +192,9 @@ class CardPipeline:
             for attempt in (locator.refine_quad(img, quad, outlines), quad):
                 reading = photo.read(self.stages.reader, attempt, timings)
                 if reading is not None:
-                    best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=True))
+                    best = self._better(
+                        best, self._agree_with_labels(photo, reading, outlines, timings, from_text=True)
+                    )
                     break
         if best is not None or candidates:
             return best
@@ -202,8 +204,18 @@ class CardPipeline:
         for candidate in weak:
             reading = photo.read(self.stages.reader, candidate.quad_xy, timings)
             if reading is not None:
-                best = _better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=False))
+                best = self._better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=False))
         return best
+
+    def _better(self, a: CardReading | None, b: CardReading) -> CardReading:
+        """The reading with more labels and value patterns read; of two read as well, the one whose outline
+        the anchors agree with when the other's they do not (an outline along the portrait's edge reads as
+        well as the card's own)."""
+        if a is None or b.labels_found > a.labels_found:
+            return b
+        if b.labels_found == a.labels_found and self._anchors(b)[2] <= _ANCHORS_AGREE < self._anchors(a)[2]:
+            return b
+        return a
 
     def _card_alone(self, img: np.ndarray, timings: dict[str, float]) -> tuple[CardReading, float] | None:
         """The reading of a photo that may be the card alone (cut out by a client app, a scan), with the frame as
@@ -465,10 +477,6 @@ class _Photo:
         if key not in self._readings:
             self._readings[key] = reader(self.img, quad_xy, timings)
         return self._readings[key]
-
-
-def _better(a: CardReading | None, b: CardReading) -> CardReading:
-    return b if a is None or b.labels_found > a.labels_found else a
 
 
 def _crop(card_bgr: np.ndarray, box_xyxy: tuple[float, float, float, float]) -> np.ndarray:

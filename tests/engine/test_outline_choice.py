@@ -107,3 +107,23 @@ def test_an_outline_the_searches_come_back_to_is_read_once(pipeline: CardPipelin
     assert int(result.side) == sample.truth["side"]
     assert len(reader.reads) >= 2, "the searches should try more than one outline on this photo"
     assert max(reader.reads.values()) == 1
+
+
+def test_of_two_outlines_read_as_well_the_one_the_anchors_agree_with_is_taken(pipeline: CardPipeline) -> None:
+    """Sample 88 of hard seed 6200, a pale card on paper: the text-anchored cue's first fit is taken onto an
+    outline along the portrait's top edge (19 % off), its second onto the card's own; both read seven labels
+    and values, and only the second puts the anchors where they were read."""
+    sample = generate_sample(sample_seed(6200, 88), "hard")
+    result = pipeline.recognize(sample.image_bytes, RecognizeOptions())
+    assert geometry.corner_error_ratio(result.card_quad_xy, sample.truth["card_quad_xy"]) <= 0.02
+
+
+def test_a_card_whose_labels_fade_and_whose_number_starts_under_glare_is_read(pipeline: CardPipeline) -> None:
+    """Sample 157 of hard seed 6200: its pale labels are lost and glare turns the ID number's 8 into a 3. The
+    check character confirms the 8, so the card is taken, read and outlined (it was not found before)."""
+    sample = generate_sample(sample_seed(6200, 157), "hard")
+    result = pipeline.recognize(sample.image_bytes, RecognizeOptions())
+    assert int(result.side) == sample.truth["side"] == 0
+    read = {f.name: f.text for f in result.fields}
+    assert read["idcard_number"] == sample.truth["fields"]["idcard_number"]
+    assert geometry.corner_error_ratio(result.card_quad_xy, sample.truth["card_quad_xy"]) <= 0.02

@@ -28,6 +28,9 @@ def _rows(*texts: str) -> tuple[Row, ...]:
         (("钱惠琪", "女", "1963年10月15日", "广东省广州市天河区", "81000019631015294"), (Side.FRONT, 0)),
         # the ID number's start lost under glare: its tail (0000, the birth date, sequence, check) remains
         (("碳雅店", "出42019年2月18日", "公国商商号0000201902180365"), (Side.FRONT, 0)),
+        # the labels lost and the ID number's 8 washed out by glare (read 3): the check character confirms
+        # the 8, so the number counts as one read whole
+        (("苏蔚豪", "女", "1998年1月21日", "310000199801213906"), (Side.FRONT, 2)),
         # a whole ID number that passes its check counts as two
         (("830000194411208168",), (Side.FRONT, 2)),
         (("姓名", "出生", "1990年1月2日"), (Side.FRONT, 2)),
@@ -46,6 +49,8 @@ def test_the_side_follows_the_evidence(texts: tuple[str, ...], expected: tuple[S
         ("0000201902180365",),  # its end alone
         ("姓名", "民族", "1990年1月2日", "公民身份号码"),  # the mainland ID card says 民族
         ("BANK 6222 0000 1234 5678",),
+        ("310000199801213905",),  # a first digit misread that the check character does not confirm
+        ("310104199801213906",),  # a mainland number: its district is no HK/Macao/Taiwan region code
     ],
 )
 def test_what_is_not_a_permit_stays_undecided(texts: tuple[str, ...]) -> None:
