@@ -196,10 +196,11 @@ class CardPipeline:
                         best, self._agree_with_labels(photo, reading, outlines, timings, from_text=True)
                     )
                     break
-        if best is not None or candidates:
+        if best is not None:
             return best
-        # Nothing read, and no outline the geometric cue believed in: the ones it thought too weak (a pale
-        # card on paper, strong perspective) may still hold the card; the labels judge them as any other.
+        # Nothing read: the outlines the geometric cue thought too weak (a pale card on paper, strong
+        # perspective, a card among clutter whose best-scored outline was something else) may still hold the
+        # card; the labels judge them as any other. An outline already read is not read again (`_Photo.read`).
         weak = outlines[:_MAX_WEAK_TRIED]
         for candidate in weak:
             reading = photo.read(self.stages.reader, candidate.quad_xy, timings)

@@ -127,3 +127,15 @@ def test_a_card_whose_labels_fade_and_whose_number_starts_under_glare_is_read(pi
     read = {f.name: f.text for f in result.fields}
     assert read["idcard_number"] == sample.truth["fields"]["idcard_number"]
     assert geometry.corner_error_ratio(result.card_quad_xy, sample.truth["card_quad_xy"]) <= 0.02
+
+
+def test_a_card_among_clutter_is_found_by_an_outline_below_the_bar(pipeline: CardPipeline) -> None:
+    """Sample 120 of hard seed 6200, a back among clutter under glare: the best-scored outline is something
+    else and reads as no permit, the text-anchored cue's fit reads nothing either; the card's own outline,
+    scored below the geometric cue's bar, is read and then set right by its anchors (it was not found)."""
+    sample = generate_sample(sample_seed(6200, 120), "hard")
+    result = pipeline.recognize(sample.image_bytes, RecognizeOptions())
+    assert int(result.side) == sample.truth["side"] == 1
+    read = {f.name: f.text for f in result.fields}
+    assert read["eep_number"] == sample.truth["fields"]["eep_number"]
+    assert geometry.corner_error_ratio(result.card_quad_xy, sample.truth["card_quad_xy"]) <= 0.02
