@@ -88,6 +88,16 @@ class Gradients:
                 out[i] = EdgeLine(line.point / self.scale, line.direction / self.scale, line.step)
         return out
 
+    def line_beyond(self, quad_xy: QuadXY, side: int, near_share: float, reach_share: float) -> EdgeLine | None:
+        """The edge outside side `side` of the outline (lt-rt, rt-rb, rb-lb, lb-lt), between `near_share` and
+        `reach_share` of its diagonal out: where the card's own edge lies when the outline stopped at an edge
+        inside the card (the portrait's), which a search around the side would take again."""
+        q = geometry.quad_to_array(quad_xy) * self.scale
+        diagonal = _diagonal(q)
+        near, reach = max(1.0, near_share * diagonal), max(_MIN_REACH_PX, reach_share * diagonal)
+        line = _best_line(self.gx, self.gy, q, side, reach, outward=(near, reach))
+        return None if line is None else EdgeLine(line.point / self.scale, line.direction / self.scale, line.step)
+
     def support(self, quad: np.ndarray) -> float:
         """How much the photo's edges speak for `quad` (photo px): per side, the steady step right
         on it (within a pixel and a half), each side counting up to one."""
@@ -145,13 +155,21 @@ def _best_line(
     reach: float,
     polarity: np.ndarray | None = None,
     max_step: float = np.inf,
+    outward: tuple[float, float] | None = None,
 ) -> EdgeLine | None:
-    """The best edge line near side `side` (lt-rt, rt-rb, rb-lb, lb-lt), in working px."""
+    """The best edge line near side `side` (lt-rt, rt-rb, rb-lb, lb-lt), in working px; with `outward`
+    (near, far), only lines that far outside the side."""
     a, b = quad[side], quad[(side + 1) % 4]
     normal = _inward_normal(quad, side)
     radius = int(np.ceil(reach))
     # a wide band is searched every other pixel; the narrow pass that follows settles the last pixel
-    offs = np.arange(-radius, radius + 1, 2 if radius > 12 else 1, dtype=np.float64)
+    stride = 2 if radius > 12 else 1
+    if outward is None:
+        offs = np.arange(-radius, radius + 1, stride, dtype=np.float64)
+    else:
+        offs = -np.arange(np.ceil(outward[0]), radius + 1, stride, dtype=np.float64)
+        if len(offs) == 0:
+            return None
     step = _offset_steps(gx, gy, a, b, normal, offs)
     if step is None:
         return None

@@ -71,6 +71,17 @@ _MANY_ANCHORS = 5
 _SUPPORT_SLACK = 0.1
 # A replaced outline is judged again by the anchors it let us read; twice is enough in practice.
 _AGREEMENT_ROUNDS = 2
+# The front's print ends ~4 mm inside the card's right and bottom edges (its ID number, the portrait's text
+# lines): print reaching past these shares of the flat card ran into the outline's side, which stopped
+# short of the card's edge (at the portrait's, a faint edge missed).
+_FRONT_PRINT_RIGHT = 0.965
+_FRONT_PRINT_BOTTOM = 0.96
+# A line read with fewer characters than this (a speck, a stroke of the portrait) proves no cut.
+_CUT_LINE_CHARS = 3
+# Where a side that cuts the print is searched for the card's own edge: this far out, as a share of the diagonal.
+_BEYOND_NEAR, _BEYOND_REACH = 0.01, 0.2
+# Sides moved out one after the other: the bottom, then the right side the number's whole row reaches.
+_UNCUT_ROUNDS = 2
 # 1.2 mm over the card's 101 mm diagonal.
 _ROUNDED_CORNER_SHARE = 0.012
 # A corner this close to the photo's edge may be where the photo cut the card, not the card's corner.
@@ -283,7 +294,49 @@ class CardPipeline:
             if replaced is None:
                 break
             reading = replaced
-        return self._settle_on_edges(photo, reading, timings, always=from_text)
+        return self._uncut_print(photo, self._settle_on_edges(photo, reading, timings, always=from_text), timings)
+
+    def _uncut_print(self, photo: _Photo, reading: CardReading, timings: dict[str, float]) -> CardReading:
+        """A front whose print runs into the outline's right or bottom side: the outline stopped at an edge
+        inside the card (the portrait's, with the card's own edge faint on pale paper), where the anchors,
+        bunched in the label column, cannot tell. Each such side is moved out to the next edge beyond it, and
+        the new outline read; print it still cuts (the number, once its row is whole, runs into the right
+        side too) moves that side in turn. Taken when it reads as well and no print runs into it."""
+        widened = reading
+        for _ in range(_UNCUT_ROUNDS):
+            cut = self._sides_cutting_print(widened)
+            if not cut:
+                return reading if widened is reading else widened
+            quad = geometry.quad_to_array(widened.quad_xy)
+            lines = [(quad[i], quad[(i + 1) % 4] - quad[i]) for i in range(4)]
+            for side in cut:
+                edge = photo.edges.line_beyond(widened.quad_xy, side, _BEYOND_NEAR, _BEYOND_REACH)
+                if edge is None:
+                    return reading
+                lines[side] = (edge.point, edge.direction)
+            corners = edge_snap.corners_of(lines, quad)
+            if not geometry.is_convex(corners):
+                return reading
+            again = photo.read(self.stages.reader, geometry.scale_quad(corners, 1.0), timings)
+            if again is None or again.labels_found < reading.labels_found:
+                return reading
+            widened = again
+        return widened if not self._sides_cutting_print(widened) else reading
+
+    def _sides_cutting_print(self, reading: CardReading) -> list[int]:
+        """The front's right (1) and bottom (2) sides when read print runs into them."""
+        if reading.side != Side.FRONT or reading.fills_frame:
+            return []
+        w, h = self.stages.reader.card_size_wh
+        points = np.array(
+            [p for line in reading.lines if len(line.rec.text) >= _CUT_LINE_CHARS for p in line.box.quad_xy]
+        ).reshape(-1, 2)
+        if len(points) == 0:
+            return []
+        right, bottom = points.max(axis=0)
+        return [
+            side for side, cuts in ((1, right > _FRONT_PRINT_RIGHT * w), (2, bottom > _FRONT_PRINT_BOTTOM * h)) if cuts
+        ]
 
     def _settle_on_edges(
         self, photo: _Photo, reading: CardReading, timings: dict[str, float], always: bool

@@ -139,3 +139,14 @@ def test_a_card_among_clutter_is_found_by_an_outline_below_the_bar(pipeline: Car
     read = {f.name: f.text for f in result.fields}
     assert read["eep_number"] == sample.truth["fields"]["eep_number"]
     assert geometry.corner_error_ratio(result.card_quad_xy, sample.truth["card_quad_xy"]) <= 0.02
+
+
+def test_print_running_into_the_outline_moves_its_side_out_to_the_cards_edge(pipeline: CardPipeline) -> None:
+    """Sample 181 of hard seed 6200, a pale card on pale paper: the text-anchored fit stops at the portrait's
+    edge and above the ID number's row, which runs into the outline; the labels, all down one column, agree
+    with it. Moving the sides the print runs into out to the next edge puts the outline on the card."""
+    sample = generate_sample(sample_seed(6200, 181), "hard")
+    result = pipeline.recognize(sample.image_bytes, RecognizeOptions())
+    read = {f.name: f.text for f in result.fields}
+    assert read["idcard_number"] == sample.truth["fields"]["idcard_number"]
+    assert geometry.corner_error_ratio(result.card_quad_xy, sample.truth["card_quad_xy"]) <= 0.02

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 
 from engine import geometry
-from engine.edge_snap import snap_to_edges
+from engine.edge_snap import Gradients, snap_to_edges
 from engine.types import QuadXY
 
 CARD: QuadXY = ((180.0, 150.0), (640.0, 130.0), (655.0, 430.0), (190.0, 445.0))
@@ -59,3 +59,25 @@ def test_with_no_edge_the_outline_stays() -> None:
     snapped = snap_to_edges(img, CARD)
     assert snapped.sides_snapped == 0
     assert geometry.corner_error_ratio(snapped.quad_xy, CARD) < 1e-6
+
+
+def test_the_edge_beyond_a_side_is_the_cards_not_the_portraits_it_stopped_at() -> None:
+    """The outline's right side lies on the dark portrait's right edge, a strong step inside the card: the
+    search beyond it finds the card's own faint edge further out, never the portrait's again."""
+    img = _pale_card_on_paper(seed=7)
+    portrait = ((500.0, 190.0), (590.0, 186.0), (596.0, 380.0), (505.0, 384.0))
+    cv2.fillConvexPoly(img, np.array(portrait, dtype=np.int32), (90, 90, 90), lineType=cv2.LINE_AA)
+    stopped: QuadXY = (CARD[0], portrait[1], portrait[2], CARD[3])
+    line = Gradients.of(img).line_beyond(stopped, 1, 0.01, 0.2)
+    assert line is not None
+    # the line found crosses the card's right side (640,130)-(655,430) near its middle
+    middle = np.add(line.point, 0.5 * line.direction)
+    card_right = geometry.quad_to_array(CARD)[[1, 2]]
+    along = card_right[1] - card_right[0]
+    normal = np.array([-along[1], along[0]]) / np.linalg.norm(along)
+    assert abs(float(np.dot(middle - card_right[0], normal))) < 3.0
+
+
+def test_nothing_beyond_the_cards_edge_is_nothing() -> None:
+    img = _pale_card_on_paper(seed=9)
+    assert Gradients.of(img).line_beyond(CARD, 1, 0.01, 0.2) is None
