@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from engine import anchored_snap, edge_snap, geometry, layout, rules, scoring, template_fit
+from engine import anchored_snap, edge_snap, geometry, layout, print_margins, rules, scoring, template_fit
 from engine.anchor_locate import AnchorLocator
 from engine.card_locate import CardLocator, QuadCandidate, frame_outline
 from engine.card_reader import QUICK_ORIENT_LINES, WELL_READ, CardReader, CardReading
@@ -71,13 +71,6 @@ _MANY_ANCHORS = 5
 _SUPPORT_SLACK = 0.1
 # A replaced outline is judged again by the anchors it let us read; twice is enough in practice.
 _AGREEMENT_ROUNDS = 2
-# The front's print ends ~4 mm inside the card's right and bottom edges (its ID number, the portrait's text
-# lines): print reaching past these shares of the flat card ran into the outline's side, which stopped
-# short of the card's edge (at the portrait's, a faint edge missed).
-_FRONT_PRINT_RIGHT = 0.965
-_FRONT_PRINT_BOTTOM = 0.96
-# A line read with fewer characters than this (a speck, a stroke of the portrait) proves no cut.
-_CUT_LINE_CHARS = 3
 # Where a side that cuts the print is searched for the card's own edge: this far out, as a share of the diagonal.
 _BEYOND_NEAR, _BEYOND_REACH = 0.01, 0.2
 # Sides moved out one after the other: the bottom, then the right side the number's whole row reaches.
@@ -302,11 +295,13 @@ class CardPipeline:
         bunched in the label column, cannot tell. Each such side is moved out to the next edge beyond it, and
         the new outline read; print it still cuts (the number, once its row is whole, runs into the right
         side too) moves that side in turn. Taken when it reads as well and no print runs into it."""
+        if reading.fills_frame:
+            return reading
         widened = reading
         for _ in range(_UNCUT_ROUNDS):
             cut = self._sides_cutting_print(widened)
             if not cut:
-                return reading if widened is reading else widened
+                return widened
             quad = geometry.quad_to_array(widened.quad_xy)
             lines = [(quad[i], quad[(i + 1) % 4] - quad[i]) for i in range(4)]
             for side in cut:
@@ -324,19 +319,7 @@ class CardPipeline:
         return widened if not self._sides_cutting_print(widened) else reading
 
     def _sides_cutting_print(self, reading: CardReading) -> list[int]:
-        """The front's right (1) and bottom (2) sides when read print runs into them."""
-        if reading.side != Side.FRONT or reading.fills_frame:
-            return []
-        w, h = self.stages.reader.card_size_wh
-        points = np.array(
-            [p for line in reading.lines if len(line.rec.text) >= _CUT_LINE_CHARS for p in line.box.quad_xy]
-        ).reshape(-1, 2)
-        if len(points) == 0:
-            return []
-        right, bottom = points.max(axis=0)
-        return [
-            side for side, cuts in ((1, right > _FRONT_PRINT_RIGHT * w), (2, bottom > _FRONT_PRINT_BOTTOM * h)) if cuts
-        ]
+        return print_margins.sides_cutting_print(reading.lines, reading.side, self.stages.reader.card_size_wh)
 
     def _settle_on_edges(
         self, photo: _Photo, reading: CardReading, timings: dict[str, float], always: bool
