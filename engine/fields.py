@@ -12,10 +12,11 @@ import cv2
 import numpy as np
 
 from engine import layout, rules
+from engine.birth_agreement import birth_as_in_id
 from engine.field_text import BoxXYXY, Decoded, FieldReading, first_match, merge, split_birth, split_validity
 from engine.layout import Label
 from engine.ocr.rec import RecLine, TextRecognizer, ctc_decode_fixed
-from engine.places import Gazetteer, gazetteer, issuer_gazetteer
+from engine.places import Alternative, Gazetteer, gazetteer, issuer_gazetteer
 from engine.reading import CardLine, Glyph, LabelHit, Row, find_label, match_label
 from engine.types import Side
 
@@ -265,7 +266,7 @@ class FieldReader:
             rest = self._probe_line(card_bgr, (birth.box_xyxy[2], row.y0, portrait_x, row.y1), self._g.birth)
             if rest is not None:
                 birth = merge([birth, rest])
-        out.extend(split_birth(birth))
+        birth_at = len(out)
 
         address = self._with_place_names(
             self._address(rows, lines, hits, labels["address"], card_wh, card_bgr), self._places
@@ -281,6 +282,7 @@ class FieldReader:
             again = self._id_number_from_crop(card_bgr, number)
             reading = again if again is not None else reading
         out.append(reading)
+        out[birth_at:birth_at] = split_birth(self._birth_as_in_id(birth, reading.text))
         return out
 
     def _address(
@@ -322,9 +324,26 @@ class FieldReader:
     def _with_place_names(self, decoded: Decoded, places: Gazetteer) -> Decoded:
         """Place names one character off a real one are read as it, where the recogniser saw the real
         one's character too (its probability, at or beside the step that emitted the character read)."""
+        alternative = self._alternatives(decoded)
+        if alternative is None:
+            return decoded
+        return _with_changes(decoded, *places.correct(decoded.text, alternative, decoded.confidences))
+
+    def _birth_as_in_id(self, birth: Decoded, id_number: str) -> Decoded:
+        """The birth row's digits read against the ID number's date, when the number checks."""
+        id_birth = rules.id_birth_date(id_number) if rules.is_valid_id_number(id_number) else None
+        alternative = self._alternatives(birth) if id_birth is not None else None
+        if id_birth is None or alternative is None:
+            return birth
+        text, confidences = birth_as_in_id(birth.text, birth.confidences, id_birth, alternative)
+        return birth if text == birth.text else Decoded(text, confidences, birth.box_xyxy, birth.lines)
+
+    def _alternatives(self, decoded: Decoded) -> Alternative | None:
+        """The recogniser's probability for a character at a position of the decoded text, at or beside the
+        step that emitted the character read there; None when positions and steps no longer line up."""
         chars = [(rec, k) for rec in decoded.lines for k in range(len(rec.text))]
         if len(chars) != len(decoded.text) or len(decoded.confidences) != len(decoded.text):
-            return decoded  # a character normalised into two: positions no longer line up
+            return None  # a character normalised into two
 
         def alternative(i: int, ch: str) -> float:
             rec, k = chars[i]
@@ -334,11 +353,7 @@ class FieldReader:
             step = rec.char_steps[k]
             return float(rec.probs[max(0, step - 1) : step + 2, cls].max())
 
-        text, changed = places.correct(decoded.text, alternative, decoded.confidences)
-        if not changed:
-            return decoded
-        confidences = tuple(changed.get(i, c) for i, c in enumerate(decoded.confidences))
-        return Decoded(text, confidences, decoded.box_xyxy, decoded.lines)
+        return alternative
 
     def _probe_line(self, card_bgr: np.ndarray, box_xyxy: BoxXYXY, mask: np.ndarray) -> Decoded | None:
         """Reads a region where the detector found nothing although ink is there."""
@@ -612,6 +627,14 @@ def _restore_merged_repeat(rec: RecLine, text: str, mask: np.ndarray) -> str | N
         if rules.is_valid_id_number(candidate):
             return candidate
     return None
+
+
+def _with_changes(decoded: Decoded, text: str, changed: dict[int, float]) -> Decoded:
+    """`decoded` with its text changed at some positions, each taking the probability its new character had."""
+    if not changed:
+        return decoded
+    confidences = tuple(changed.get(i, c) for i, c in enumerate(decoded.confidences))
+    return Decoded(text, confidences, decoded.box_xyxy, decoded.lines)
 
 
 def _repair_with_alternatives(
