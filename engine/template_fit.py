@@ -152,7 +152,8 @@ def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[
     """Corners found on the photo's edge are moved out to where the labels put the cut side, when that
     lies outside the photo and the labels' outline agrees with the corners the photo shows. A corner keeps
     to its visible side's line (an edge seen in the photo is more exact than the labels), and only its
-    place along that line comes from the fitted outline."""
+    place along that line comes from the fitted outline. A corner on one edge of the photo whose two sides
+    are both seen (its neighbours inside the photo) is where they meet: the card only touches the edge."""
     w, h = image_size_wh
     # The anchors place a corner to 1-2 % of the diagonal: a card whose corner they put just past the
     # photo's edge may as well end on it, where the outline found it.
@@ -160,6 +161,10 @@ def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[
 
     def on_edge(p: tuple[float, float]) -> bool:
         return p[0] <= margin_px or p[1] <= margin_px or p[0] >= w - 1 - margin_px or p[1] >= h - 1 - margin_px
+
+    def at_photo_corner(p: tuple[float, float]) -> bool:
+        """On two of the photo's edges: where an outline clipped to the photo ends, not where two sides meet."""
+        return (p[0] <= margin_px or p[0] >= w - 1 - margin_px) and (p[1] <= margin_px or p[1] >= h - 1 - margin_px)
 
     def outside(p: tuple[float, float]) -> bool:
         return p[0] < -beyond or p[1] < -beyond or p[0] > w - 1 + beyond or p[1] > h - 1 + beyond
@@ -174,11 +179,13 @@ def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[
     for i, (q, f) in enumerate(zip(quad_xy, fitted_xy, strict=True)):
         if not (on_edge(q) and outside(f)):
             continue
-        out[i] = f
         before, after = (i - 1) % 4, (i + 1) % 4
         seen = [j for j in (before, after) if not on_edge(quad_xy[j])]
+        if len(seen) == 2 and not at_photo_corner(q):
+            continue  # both sides through it seen up to one edge of the photo: they meet where the outline has it
+        out[i] = f
         if len(seen) != 1:
-            continue  # both sides through this corner are cut, or neither: the fitted corner it is
+            continue  # both sides through this corner are cut: the fitted corner it is
         j = seen[0]
         k = after if j == before else before
         # the visible side j-i, met by the fitted cut side i-k

@@ -72,3 +72,11 @@ def test_a_loose_fit_still_restores_the_corners_the_photo_cut() -> None:
     out = extend_cut_corners(found, fitted, SIZE, 3.0)
     assert out[0][0] < -40.0 and out[3][0] < -35.0
     assert out[1:3] == found[1:3]
+
+
+def test_a_corner_that_only_touches_one_edge_of_the_photo_stays_where_its_two_sides_meet() -> None:
+    """Both sides through the bottom-right corner are seen (its neighbours lie inside the photo) and meet
+    2 px from the right edge: the card touches the edge, it is not cut, whatever a loose fit says."""
+    found: QuadXY = ((32.0, 378.0), (866.0, 379.0), (869.0, 912.0), (22.0, 904.0))
+    fitted: QuadXY = ((30.0, 376.0), (866.0, 379.0), (903.0, 953.0), (22.0, 903.0))
+    assert extend_cut_corners(found, fitted, (873, 1310), 3.0) == found
