@@ -35,6 +35,9 @@ def _rows(*texts: str) -> tuple[Row, ...]:
         (("830000194411208168",), (Side.FRONT, 2)),
         (("姓名", "出生", "1990年1月2日"), (Side.FRONT, 2)),
         (("签发机关", "有效期限", "2019.05.02-2024.05.02"), (Side.BACK, 3)),
+        # the card's left side out of the photo: the labels, the validity's first digits and the pass
+        # number's letter are gone; the range, its end whole, and the issue count's label remain
+        (("州市公安局西湖分局", "24.12.10-2029.12.10", "0292632签发次数01"), (Side.BACK, 2)),
     ],
 )
 def test_the_side_follows_the_evidence(texts: tuple[str, ...], expected: tuple[Side, int]) -> None:
@@ -49,6 +52,7 @@ def test_the_side_follows_the_evidence(texts: tuple[str, ...], expected: tuple[S
         ("0000201902180365",),  # its end alone
         ("姓名", "民族", "1990年1月2日", "公民身份号码"),  # the mainland ID card says 民族
         ("BANK 6222 0000 1234 5678",),
+        ("有效期至2029.12.10",),  # a date with no range is no validity
         ("310000199801213905",),  # a first digit misread that the check character does not confirm
         ("310104199801213906",),  # a mainland number: its district is no HK/Macao/Taiwan region code
     ],
