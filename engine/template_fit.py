@@ -159,12 +159,18 @@ def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[
     # photo's edge may as well end on it, where the outline found it.
     beyond = _CUT_EVIDENCE * float(np.linalg.norm(np.subtract(fitted_xy[2], fitted_xy[0])))
 
+    def on_side_edge(p: tuple[float, float]) -> bool:
+        return p[0] <= margin_px or p[0] >= w - 1 - margin_px
+
+    def on_top_or_bottom_edge(p: tuple[float, float]) -> bool:
+        return p[1] <= margin_px or p[1] >= h - 1 - margin_px
+
     def on_edge(p: tuple[float, float]) -> bool:
-        return p[0] <= margin_px or p[1] <= margin_px or p[0] >= w - 1 - margin_px or p[1] >= h - 1 - margin_px
+        return on_side_edge(p) or on_top_or_bottom_edge(p)
 
     def at_photo_corner(p: tuple[float, float]) -> bool:
         """On two of the photo's edges: where an outline clipped to the photo ends, not where two sides meet."""
-        return (p[0] <= margin_px or p[0] >= w - 1 - margin_px) and (p[1] <= margin_px or p[1] >= h - 1 - margin_px)
+        return on_side_edge(p) and on_top_or_bottom_edge(p)
 
     def outside(p: tuple[float, float]) -> bool:
         return p[0] < -beyond or p[1] < -beyond or p[0] > w - 1 + beyond or p[1] > h - 1 + beyond
@@ -185,7 +191,7 @@ def extend_cut_corners(quad_xy: QuadXY, fitted_xy: QuadXY, image_size_wh: tuple[
             continue  # both sides through it seen up to one edge of the photo: they meet where the outline has it
         out[i] = f
         if len(seen) != 1:
-            continue  # both sides through this corner are cut: the fitted corner it is
+            continue  # both sides through it cut, or an outline clipped at the photo's corner: the fitted corner
         j = seen[0]
         k = after if j == before else before
         # the visible side j-i, met by the fitted cut side i-k
