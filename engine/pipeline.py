@@ -69,6 +69,9 @@ _SUPPORT_MARGIN_ALL_SIDES = 0.05
 # Anchors enough to outweigh the edges, and how much less of the outline the edges may then show.
 _MANY_ANCHORS = 5
 _SUPPORT_SLACK = 0.1
+# Anchors a little off the outline read give it up only for an outline the edges show no more than about a side
+# less of: one with a side and a half fewer along the photo's edges is another object the print happens to fit.
+_SIDES_FEWER = 1.5
 # A replaced outline is judged again by the anchors it let us read; twice is enough in practice.
 _AGREEMENT_ROUNDS = 2
 # Where a side that cuts the print is searched for the card's own edge: this far out, as a share of the diagonal.
@@ -366,7 +369,9 @@ class CardPipeline:
         residuals = [template_fit.template_residual(c.quad_xy, template, seen, card_wh) for c in outlines]
         if residuals:
             k = int(np.argmin(residuals))
-            if residuals[k] <= min(_ANCHORS_CLOSE, 0.6 * own):
+            if residuals[k] <= min(_ANCHORS_CLOSE, 0.6 * own) and self._edges_allow(
+                photo, reading, own, outlines[k].quad_xy
+            ):
                 again = photo.read(self.stages.reader, outlines[k].quad_xy, timings)
                 if again is not None and again.labels_found >= reading.labels_found - 1:
                     return again
@@ -375,8 +380,18 @@ class CardPipeline:
         fitted = template_fit.fitted_card_quad(reading.rows, reading.side, card_wh, reading.card_to_image)
         if fitted is None or geometry.corner_error_ratio(reading.quad_xy, fitted) <= _LABELS_DISAGREE:
             return None
-        again = photo.read(self.stages.reader, self._snap(photo, fitted, template, seen, outlines), timings)
+        snapped = self._snap(photo, fitted, template, seen, outlines)
+        if not self._edges_allow(photo, reading, own, snapped):
+            return None
+        again = photo.read(self.stages.reader, snapped, timings)
         return again if again is not None and again.labels_found >= reading.labels_found else None
+
+    def _edges_allow(self, photo: _Photo, reading: CardReading, own: float, other: QuadXY) -> bool:
+        """Anchors only a little off the outline read (`own`: print a little off our template) do not trade it
+        for another outline the photo's edges show much less of: its anchors' better fit is chance."""
+        if own > _ANCHORS_NEAR:
+            return True
+        return photo.support(other) > photo.support(reading.quad_xy) - _SIDES_FEWER
 
     def _snap(
         self, photo: _Photo, fitted: QuadXY, template: np.ndarray, seen: np.ndarray, outlines: Sequence[QuadCandidate]
