@@ -66,6 +66,8 @@ _SETTLED_SUPPORT = 3.9
 # every side of the refitted outline runs along an edge found.
 _SUPPORT_MARGIN = 0.25
 _SUPPORT_MARGIN_ALL_SIDES = 0.05
+# Half a side more along the photo's edges: the settled outline is the card's even if fewer labels read on it.
+_SUPPORT_CLEAR = 0.5
 # Anchors enough to outweigh the edges, and how much less of the outline the edges may then show.
 _MANY_ANCHORS = 5
 _SUPPORT_SLACK = 0.1
@@ -339,7 +341,7 @@ class CardPipeline:
         settled = anchored_snap.snap_with_anchors(photo.edges, reading.quad_xy, template, seen, card_wh)
         # Two anchors (the ID number's ends) fix no outline by themselves: then every side must show.
         residual = template_fit.template_residual(settled.quad_xy, template, seen, card_wh)
-        taken = False
+        taken, gain = False, 0.0
         if (len(template) >= _MIN_ANCHORS or settled.sides_found == 4) and residual <= max(
             own + _ANCHORS_SLACK, _ANCHORS_SETTLED
         ):
@@ -349,7 +351,12 @@ class CardPipeline:
         if not taken:
             return reading
         again = photo.read(self.stages.reader, settled.quad_xy, timings)
-        return again if again is not None and again.labels_found >= reading.labels_found - 1 else reading
+        if again is None:
+            return reading
+        # Pale labels read in one warp of the card and not in the next: fewer of them read is no reason to keep an
+        # outline the edges show clearly less of, when the anchors that were read agree with the settled one.
+        faded = again.side == reading.side and gain >= _SUPPORT_CLEAR and self._anchors(again)[2] <= _ANCHORS_AGREE
+        return again if again.labels_found >= reading.labels_found - 1 or faded else reading
 
     def _replace_outline(
         self, photo: _Photo, reading: CardReading, outlines: Sequence[QuadCandidate], timings: dict[str, float]
