@@ -97,15 +97,18 @@ class AnchorLocator:
                 if found is None:
                     continue
                 label_first, start, count = found
+                if label.text in layout.TITLE_TEXTS and count < len(label.text):
+                    continue  # anchored by the title's span below, at its own letter spacing
                 # The centre of the characters read, against where those characters sit on the card.
                 fracs = [f for _, f in chars[start : start + count]]
                 point = _along(quad, float(np.mean(fracs)))
                 template = layout.mm_to_px(_label_part_center_mm(label, label_first, count), self._card_wh)
                 matches[label.side].append((template, point))
-            # The ID number's first and last digits: two anchors with the card's direction in them.
-            for span in layout.FIXED_SPANS[Side.FRONT]:
-                for idx, mm in span.ends(text):
-                    matches[Side.FRONT].append((layout.mm_to_px(mm, self._card_wh), _along(quad, chars[idx][1])))
+            # The ID number's or a title's first and last characters: two anchors with the card's direction in them.
+            for side, spans in layout.FIXED_SPANS.items():
+                for span in spans:
+                    for idx, mm in span.ends(text):
+                        matches[side].append((layout.mm_to_px(mm, self._card_wh), _along(quad, chars[idx][1])))
         side = max(matches, key=lambda s: len(matches[s]))
         return matches[side]
 

@@ -69,7 +69,12 @@ def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:
     weak = (id_number is None and id_part is not None) + any(layout.BIRTH_DATE_RE.search(t) for t in texts)
     if max(front + weak, back) < _MIN_LABELS:
         return None
-    return (Side.FRONT, front) if front + weak > back else (Side.BACK, back)
+    if front + weak > back:
+        # The permit prints its titles on the back only: a front under 中华人民共和国 is another card (a driving
+        # licence whose own name the outline cut off).
+        titled = any(label_part(t, title) for t in texts for title in layout.TITLE_TEXTS)
+        return None if titled else (Side.FRONT, front)
+    return Side.BACK, back
 
 
 def _first_digit_misread_id(text: str) -> bool:

@@ -47,7 +47,9 @@ FOREIGN_WORDS: tuple[str, ...] = (
     "民族",
     "社会保障",
     "驾驶证",
+    "机动车",
     "准驾",
+    "国籍",
     "银行",
     "卡号",
     "居民身份证",
@@ -85,6 +87,9 @@ TITLE_SPANS_MM: tuple[tuple[str, float, float, float], ...] = (
     ("港澳台居民居住证", 29.5, 76.9, 20.0),
 )
 
+# A title read only in part is anchored by its runs (`FIXED_SPANS`), at its own letter spacing, not as a label.
+TITLE_TEXTS = frozenset(t for t, *_ in TITLE_SPANS_MM)
+
 
 @dataclass(frozen=True, slots=True)
 class FixedSpan:
@@ -111,6 +116,31 @@ def _id_number_char_mm(index: int) -> tuple[float, float]:
     return ID_NUMBER_SPAN_MM[0] + index * ID_NUMBER_PITCH_MM, ID_NUMBER_Y_MM
 
 
+# A title run shorter than this could be read elsewhere (中华人 in an address); four of its letter-spaced
+# characters still place the card's right half.
+_TITLE_PART_MIN = 4
+
+
+def _title_parts(
+    text: str, x0: float, x1: float, y: float
+) -> tuple[tuple[re.Pattern[str], tuple[float, float], tuple[float, float]], ...]:
+    """The runs of a title that a photo's edge or glare leaves, longest first: its starts (the edge took its
+    end) and its ends. Its characters are spread evenly between fixed ends, so each run's ends sit at known
+    places."""
+    pitch = (x1 - x0) / (len(text) - 1)
+    runs = []
+    for n in range(len(text) - 1, _TITLE_PART_MIN - 1, -1):
+        for start in (0, len(text) - n):
+            runs.append(
+                (
+                    re.compile(re.escape(text[start : start + n])),
+                    (x0 + start * pitch, y),
+                    (x0 + (start + n - 1) * pitch, y),
+                )
+            )
+    return tuple(runs)
+
+
 # Per side, the lines that anchor the card's right half, where no label is.
 FIXED_SPANS: dict[Side, tuple[FixedSpan, ...]] = {
     Side.FRONT: (
@@ -124,7 +154,11 @@ FIXED_SPANS: dict[Side, tuple[FixedSpan, ...]] = {
             ),
         ),
     ),
-    Side.BACK: tuple(FixedSpan(re.compile(re.escape(t)), (x0, y), (x1, y)) for t, x0, x1, y in TITLE_SPANS_MM),
+    # a title's runs too: the photo's edge or glare often leaves only its start or its end
+    Side.BACK: tuple(
+        FixedSpan(re.compile(re.escape(t)), (x0, y), (x1, y), _title_parts(t, x0, x1, y))
+        for t, x0, x1, y in TITLE_SPANS_MM
+    ),
 }
 
 # The value column starts right of the labels; the address wraps before the portrait.

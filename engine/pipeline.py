@@ -188,7 +188,7 @@ class CardPipeline:
             if reading is None:
                 continue
             reading = self._agree_with_labels(photo, reading, outlines, timings, from_text=False)
-            best = self._better(best, reading)
+            best = self._better(photo, best, reading)
             if best.labels_found >= WELL_READ:
                 return best
         if best is not None and best.labels_found >= WELL_READ - 1:
@@ -202,7 +202,7 @@ class CardPipeline:
                 reading = photo.read(self.stages.reader, attempt, timings)
                 if reading is not None:
                     best = self._better(
-                        best, self._agree_with_labels(photo, reading, outlines, timings, from_text=True)
+                        photo, best, self._agree_with_labels(photo, reading, outlines, timings, from_text=True)
                     )
                     break
         if best is not None:
@@ -214,18 +214,34 @@ class CardPipeline:
         for candidate in weak:
             reading = photo.read(self.stages.reader, candidate.quad_xy, timings)
             if reading is not None:
-                best = self._better(best, self._agree_with_labels(photo, reading, outlines, timings, from_text=False))
+                best = self._better(
+                    photo, best, self._agree_with_labels(photo, reading, outlines, timings, from_text=False)
+                )
         return best
 
-    def _better(self, a: CardReading | None, b: CardReading) -> CardReading:
+    def _better(self, photo: _Photo, a: CardReading | None, b: CardReading) -> CardReading:
         """The reading with more labels and value patterns read; of two read as well, the one whose outline
         the anchors agree with when the other's they do not (an outline along the portrait's edge reads as
-        well as the card's own)."""
-        if a is None or b.labels_found > a.labels_found:
+        well as the card's own). One label more or less is pale print read in one warp and not in the other:
+        then an outline the edges show clearly more of, with the anchors agreeing, wins."""
+        if a is None:
+            return b
+        if abs(a.labels_found - b.labels_found) == 1:
+            for x, y in ((a, b), (b, a)):
+                if self._clearly_on_edges(photo, x, y):
+                    return x
+        if b.labels_found > a.labels_found:
             return b
         if b.labels_found == a.labels_found and self._anchors(b)[2] <= _ANCHORS_AGREE < self._anchors(a)[2]:
             return b
         return a
+
+    def _clearly_on_edges(self, photo: _Photo, x: CardReading, y: CardReading) -> bool:
+        return (
+            x.side == y.side
+            and photo.support(x.quad_xy) >= photo.support(y.quad_xy) + _SUPPORT_CLEAR
+            and self._anchors(x)[2] <= _ANCHORS_AGREE
+        )
 
     def _card_alone(self, img: np.ndarray, timings: dict[str, float]) -> tuple[CardReading, float] | None:
         """The reading of a photo that may be the card alone (cut out by a client app, a scan), with the frame as
@@ -339,13 +355,14 @@ class CardPipeline:
             timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
             return reading
         settled = anchored_snap.snap_with_anchors(photo.edges, reading.quad_xy, template, seen, card_wh)
-        # Two anchors (the ID number's ends) fix no outline by themselves: then every side must show.
         residual = template_fit.template_residual(settled.quad_xy, template, seen, card_wh)
-        taken, gain = False, 0.0
-        if (len(template) >= _MIN_ANCHORS or settled.sides_found == 4) and residual <= max(
-            own + _ANCHORS_SLACK, _ANCHORS_SETTLED
-        ):
-            gain = photo.support(settled.quad_xy) - support
+        gain = photo.support(settled.quad_xy) - support
+        # Along an edge on every side, and a side and a half more of it seen than of the outline read: the card's
+        # own outline, even where its print sits a little off our template.
+        bar = _ANCHORS_NEAR if settled.sides_found == 4 and gain >= _SIDES_FEWER else _ANCHORS_SETTLED
+        taken = False
+        # Two anchors (the ID number's ends) fix no outline by themselves: then every side must show.
+        if (len(template) >= _MIN_ANCHORS or settled.sides_found == 4) and residual <= max(own + _ANCHORS_SLACK, bar):
             taken = _edges_prefer(gain, settled.sides_found) or _anchors_prefer(len(template), own, residual, gain)
         timings["settle"] = timings.get("settle", 0.0) + (time.perf_counter() - start) * 1000.0
         if not taken:

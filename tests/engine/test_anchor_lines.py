@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from benchmarks.synth import generate_sample
-from engine import anchor_locate
+from benchmarks.synth.writer import sample_seed
+from engine import anchor_locate, geometry
 from engine.config import EngineConfig
 from engine.ocr.rec import Crop, RecLine, TextRecognizer, pixels
 from engine.pipeline import build_kit
@@ -77,3 +78,14 @@ def test_every_line_of_a_permit_is_read(kit, seed: int, side: int) -> None:  # t
     # the card's corners, in any labelling, within 4 % of its diagonal (the labels alone place it roughly)
     best = min(float(np.abs(np.roll(found, k, axis=0) - truth).max()) for k in range(4))
     assert best <= 0.04 * diagonal
+
+
+def test_a_back_whose_titles_the_photo_cut_is_placed_by_the_runs_read(kit) -> None:  # type: ignore[no-untyped-def]
+    """Sample 235 of mixed seed 2051: the photo's edges cut the back's right half off, titles and all
+    (中华人民共和, 港澳台居民居). The labels alone, one column, put the card 11 % off; the titles' runs read
+    anchor its right half."""
+    sample = generate_sample(sample_seed(2051, 235), "mixed")
+    img = cv2.imdecode(np.frombuffer(sample.image_bytes, np.uint8), cv2.IMREAD_COLOR)
+    quads = anchor_locate.AnchorLocator(kit, EngineConfig().find_max_side_px)(img)
+    assert quads, "the labels and titles should place the card"
+    assert min(geometry.corner_error_ratio(q, sample.truth["card_quad_xy"]) for q in quads) <= 0.05

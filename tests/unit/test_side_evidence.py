@@ -55,6 +55,10 @@ def test_the_side_follows_the_evidence(texts: tuple[str, ...], expected: tuple[S
         ("有效期至2029.12.10",),  # a date with no range is no validity
         ("310000199801213905",),  # a first digit misread that the check character does not confirm
         ("310104199801213906",),  # a mainland number: its district is no HK/Macao/Taiwan region code
+        # a driving licence whose own name the outline cut off: the permit's front carries no title
+        ("中华人民共和国机动", "姓名90954016", "性别42907840"),
+        ("中华人民共和", "姓名", "出生", "1990年1月2日"),
+        ("姓名", "性别", "国籍"),  # the permit prints no nationality
     ],
 )
 def test_what_is_not_a_permit_stays_undecided(texts: tuple[str, ...]) -> None:

@@ -128,3 +128,25 @@ def test_an_id_number_whose_start_is_lost_anchors_its_last_sixteen_characters() 
     assert len(ends) == 2
     for template, observed in ends:  # each character anchored where it is printed
         assert abs(template[0] - observed[0]) < 0.005 * CARD_WH[0]
+
+
+@pytest.mark.parametrize(
+    ("title", "keep"),
+    [
+        pytest.param(1, slice(0, 6), id="second-title-end-cut-by-the-photo"),
+        pytest.param(0, slice(0, 6), id="first-title-end-cut"),
+        pytest.param(1, slice(3, 8), id="second-title-start-under-glare"),
+    ],
+)
+def test_a_title_cut_short_anchors_the_ends_of_the_run_read(title: int, keep: slice) -> None:
+    """A back whose photo's edge took the titles' ends (港澳台居民居): the run read is anchored where its own
+    first and last characters are printed; read as a label, its centre would sit a character's pitch off."""
+    text, x0, x1, y = layout.TITLE_SPANS_MM[title]
+    pitch = (x1 - x0) / (len(text) - 1)
+    row = _row(text[keep], x0 + keep.start * pitch, pitch, y)
+    pairs = anchor_pairs((row, _back_rows()[-1]), Side.BACK, CARD_WH)
+    title_y = layout.mm_to_px((0, y), CARD_WH)[1]
+    ends = [(t, o) for t, o in pairs if abs(t[1] - title_y) < 1]
+    assert len(ends) == 2
+    for template, observed in ends:
+        assert abs(template[0] - observed[0]) < 0.002 * CARD_WH[0]
