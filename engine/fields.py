@@ -584,15 +584,20 @@ def _row_y_map(
 
 
 def _split_at_gap(glyphs: list[Glyph]) -> tuple[list[Glyph], list[Glyph]]:
-    """Value glyphs up to the first gap wider than three character pitches (another value follows)."""
+    """Value glyphs up to the first gap wider than three character pitches (another value follows). A lone
+    character before such a gap is no pass number (eight characters or more): it is the label's last character,
+    misread and standing where values begin (通行证号间 97360581)."""
     if len(glyphs) < 3:
         return glyphs, []
     gaps = [b.x - a.x for a, b in itertools.pairwise(glyphs)]
     pitch = float(np.median(gaps))
+    start = 0
     for i, gap in enumerate(gaps):
         if gap > 3.0 * max(pitch, 1.0):
-            return glyphs[: i + 1], glyphs[i + 1 :]
-    return glyphs, []
+            if i + 1 - start > 1:
+                return glyphs[start : i + 1], glyphs[i + 1 :]
+            start = i + 1
+    return glyphs[start:], []
 
 
 def _decode_positions(rec: RecLine, recognizer: TextRecognizer, masks: Sequence[np.ndarray]) -> str:

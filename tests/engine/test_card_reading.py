@@ -105,3 +105,12 @@ def test_a_birth_year_slip_is_read_as_the_checked_id_number_has_it(pipeline: Car
     read = {f.name: f.text for f in result.fields}
     assert read["idcard_number"] == sample.truth["fields"]["idcard_number"]
     assert read["birth_year"] == sample.truth["fields"]["birth_year"] == "1971"
+
+
+def test_a_pass_number_after_a_misread_label_character_is_read(pipeline: CardPipeline) -> None:
+    """Sample 87 of hard seed 6200, a faint back: 通行证号码 reads 通行证号间, its 间 standing where values begin,
+    alone before the gap to the number; the number is the run after it (it was read as nothing)."""
+    sample = generate_sample(sample_seed(6200, 87), "hard")
+    result = pipeline.recognize(sample.image_bytes, RecognizeOptions())
+    read = {f.name: f.text for f in result.fields}
+    assert read["eep_number"] == sample.truth["fields"]["eep_number"]
