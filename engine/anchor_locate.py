@@ -97,8 +97,8 @@ class AnchorLocator:
                 if found is None:
                     continue
                 label_first, start, count = found
-                if label.text in layout.TITLE_TEXTS and count < len(label.text):
-                    continue  # anchored by the title's span below, at its own letter spacing
+                if layout.title_read_in_part(label.text, count):
+                    continue  # anchored by the title's runs below
                 # The centre of the characters read, against where those characters sit on the card.
                 fracs = [f for _, f in chars[start : start + count]]
                 point = _along(quad, float(np.mean(fracs)))

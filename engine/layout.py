@@ -87,8 +87,13 @@ TITLE_SPANS_MM: tuple[tuple[str, float, float, float], ...] = (
     ("港澳台居民居住证", 29.5, 76.9, 20.0),
 )
 
-# A title read only in part is anchored by its runs (`FIXED_SPANS`), at its own letter spacing, not as a label.
 TITLE_TEXTS = frozenset(t for t, *_ in TITLE_SPANS_MM)
+
+
+def title_read_in_part(label_text: str, chars_read: int) -> bool:
+    """A title read only in part is anchored by its runs (`FIXED_SPANS`), at its own letter spacing, not as a
+    label: the label's centre would sit a character's pitch off."""
+    return label_text in TITLE_TEXTS and chars_read < len(label_text)
 
 
 @dataclass(frozen=True, slots=True)

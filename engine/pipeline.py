@@ -237,6 +237,8 @@ class CardPipeline:
         return a
 
     def _clearly_on_edges(self, photo: _Photo, x: CardReading, y: CardReading) -> bool:
+        """`x` reads the same side as `y`, on an outline the photo's edges show half a side more of, and the
+        anchors read on it agree with it: labels `x` lacks faded in its warp."""
         return (
             x.side == y.side
             and photo.support(x.quad_xy) >= photo.support(y.quad_xy) + _SUPPORT_CLEAR
@@ -372,7 +374,7 @@ class CardPipeline:
             return reading
         # Pale labels read in one warp of the card and not in the next: fewer of them read is no reason to keep an
         # outline the edges show clearly less of, when the anchors that were read agree with the settled one.
-        faded = again.side == reading.side and gain >= _SUPPORT_CLEAR and self._anchors(again)[2] <= _ANCHORS_AGREE
+        faded = self._clearly_on_edges(photo, again, reading)
         return again if again.labels_found >= reading.labels_found - 1 or faded else reading
 
     def _replace_outline(

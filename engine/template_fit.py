@@ -40,8 +40,8 @@ def label_pairs(rows: Sequence[Row], side: Side, card_wh: tuple[int, int]) -> li
         if hit is None:
             continue
         glyphs = rows[hit.row].glyphs[hit.start : hit.end]
-        if not glyphs or (label.text in layout.TITLE_TEXTS and len(glyphs) < len(label.text)):
-            continue  # (a title cut short: anchored by its runs, at its own letter spacing)
+        if not glyphs or layout.title_read_in_part(label.text, len(glyphs)):
+            continue
         observed = (float(np.mean([g.x for g in glyphs])), float(np.mean([_y_of(g, rows[hit.row]) for g in glyphs])))
         pairs.append((layout.mm_to_px(label.center_mm, card_wh), observed))
     return pairs
