@@ -45,7 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.auth import SignError, SignParts, UnknownKeyError, verify_sign
 from api.crypto import CipherPair, CryptoError, decrypt_file, encrypt_response_fields, load_pair
-from api.errors import ApiError
+from api.errors import ApiError, VendorError
 from api.keys import ApiKey
 from api.limits import KeyConcurrency, Slots
 from api.metrics import Metrics
@@ -317,7 +317,7 @@ def create_app(settings: Settings | None = None, *, engine: CardEngine | None = 
 # The endpoint
 
 
-def _error_response(request: Request, err: ApiError) -> Response:
+def _error_response(request: Request, err: VendorError) -> Response:
     state = request.state
     state.error_code = err.code
     if err.is_plain_text:
@@ -387,7 +387,7 @@ async def _read_image(form: Any, max_bytes: int) -> bytes:
     else:  # pragma: no cover - Starlette gives str or UploadFile
         raise errors.bad_arguments("image")
     if len(data) > max_bytes:
-        raise errors.TOO_LARGE
+        raise errors.TOO_LARGE()
     return data
 
 
@@ -411,12 +411,12 @@ def _authenticate(service: Service, form: Any, now_s: float) -> tuple[SignParts,
             seen_single_use=lambda p: service.store.seen_sign(p.api_key, p.raw, p.current_s),
         )
     except UnknownKeyError as exc:
-        raise errors.DENIED from exc
+        raise errors.DENIED() from exc
     except SignError as exc:
-        raise errors.AUTHENTICATION_ERROR from exc
+        raise errors.AUTHENTICATION_ERROR() from exc
     key = service.keys[parts.api_key]
     if not key.enabled:
-        raise errors.DENIED
+        raise errors.DENIED()
     return parts, key
 
 
@@ -435,15 +435,15 @@ async def _handle(request: Request) -> Response:
         if encryption_type:
             cipher = service.ciphers.get((key.api_key, encryption_type))
             if cipher is None:
-                raise errors.KEY_NOT_FOUND
+                raise errors.KEY_NOT_FOUND()
             try:
                 image = await asyncio.to_thread(decrypt_file, image, cipher.decrypt)
             except CryptoError as exc:
                 raise errors.bad_arguments("image") from exc
         if len(image) > settings.max_image_bytes:
-            raise errors.TOO_LARGE
+            raise errors.TOO_LARGE()
         if not image:
-            raise errors.UNSUPPORTED_FORMAT
+            raise errors.UNSUPPORTED_FORMAT()
         options = RecognizeOptions(return_portrait=return_portrait, exception_range=exception_range)
         result = await _recognize(service, key, image, options)
         request.state.timings = result.timings
@@ -459,12 +459,12 @@ async def _handle(request: Request) -> Response:
             body["time_used"] = _time_used_ms(request)
         return JSONResponse(body)
     except ApiError as err:
-        return _error_response(request, err)
+        return _error_response(request, err.vendor)
     except BodyTooLarge:
         raise  # the edge answers 413
     except StarletteHTTPException as exc:  # the form parser's limits (too many parts, bad framing)
         log.info("request_id=%s form rejected: %s", request.state.request_id, exc.status_code)
-        return _error_response(request, errors.bad_arguments("image"))
+        return _error_response(request, errors.bad_arguments("image").vendor)
     except ClientDisconnect:
         request.state.error_code = "CLIENT_DISCONNECT"
         return Response(status_code=499)
@@ -485,19 +485,19 @@ def _log_internal(request: Request, exc: BaseException) -> None:
 async def _recognize(service: Service, key: ApiKey, image: bytes, options: RecognizeOptions) -> CardResult:
     key_slots = service.key_slots.slots(key.api_key, key.concurrency)
     if not key_slots.try_acquire():
-        raise errors.CONCURRENCY_LIMIT_EXCEEDED
+        raise errors.CONCURRENCY_LIMIT_EXCEEDED()
     try:
         if not service.engine_slots.try_acquire():
-            raise errors.CONCURRENCY_LIMIT_EXCEEDED
+            raise errors.CONCURRENCY_LIMIT_EXCEEDED()
         service.metrics.in_flight.inc()
         try:
             if not await asyncio.to_thread(service.store.try_consume, key.api_key, key.quota):
-                raise errors.LIMIT_REACHED
+                raise errors.LIMIT_REACHED()
             loop = asyncio.get_running_loop()
             try:
                 return await loop.run_in_executor(service.executor, service.engine.recognize, image, options)
             except EngineError as exc:  # anything else is a bug: logged and answered INTERNAL_ERROR
-                raise errors.from_exception(exc) from exc
+                raise errors.from_exception(exc)() from exc
         finally:
             service.metrics.in_flight.dec()
             service.engine_slots.release()

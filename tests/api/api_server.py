@@ -33,6 +33,7 @@ class Key:
 class Server:
     url: str
     endpoint: str
+    pid: int
     log_path: Path
     keys: dict[str, Key]
     # client side of the encryption: (client private key PEM, server public key PEM) per type
@@ -125,6 +126,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(
             url=url,
             endpoint=url + "/faceid/v5/ocr_residence_permit_card",
+            pid=proc.pid,
             log_path=log_path,
             keys=keys,
             client_pems={t: (pairs[t]["client_key"].read_bytes(), pairs[t]["server_pub"].read_bytes()) for t in (1, 2)},

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,23 @@ def test_engine_errors_map_in_one_place() -> None:
     assert (internal.status, internal.error) == (500, "INTERNAL_ERROR")
     assert not errors.DENIED.carries_request_id and not errors.API_NOT_FOUND.carries_request_id
     assert errors.CONCURRENCY_LIMIT_EXCEEDED.carries_request_id and errors.TOO_LARGE.is_plain_text
+
+
+def test_each_raise_is_a_fresh_exception_with_no_history() -> None:
+    # A shared exception object raised again keeps every traceback it went through (and the upload
+    # its frames hold): each raise must start clean.
+    seen = []
+    for _ in range(3):
+        try:
+            raise errors.AUTHENTICATION_ERROR()
+        except errors.ApiError as exc:
+            seen.append(exc)
+            depth = len(list(_walk(exc.__traceback__)))
+    assert len({id(e) for e in seen}) == 3 and depth == 1
+    assert errors.from_exception(seen[0]) is errors.AUTHENTICATION_ERROR
+
+
+def _walk(tb: object) -> Iterator[object]:
+    while tb is not None:
+        yield tb
+        tb = getattr(tb, "tb_next", None)
