@@ -75,7 +75,7 @@ def test_sm2_wrong_key_and_tampering_are_detected() -> None:
         crypto.der_tlv(4, c3),
         crypto.der_tlv(4, bytes([c2[0] ^ 1]) + c2[1:]),
     )
-    with pytest.raises(CryptoError, match="C3"):
+    with pytest.raises(CryptoError, match="wrong key or damaged"):
         crypto.sm2_decrypt(a, tampered)
     off_curve = crypto.der_sequence(
         crypto.der_integer(1), crypto.der_integer(2), crypto.der_tlv(4, c3), crypto.der_tlv(4, c2)
@@ -153,3 +153,73 @@ def test_response_fields_round_trip_both_schemes() -> None:
                     assert sealed[name]["result"] != body[name]["result"]
                     assert sealed[name]["quality"] == body[name]["quality"]
             assert crypto.decrypt_response_fields(sealed, client.decrypt) == body
+
+
+# GB/T 32918.5-2017 (and GM/T 0003.5), the encryption example on the recommended curve sm2p256v1.
+KAT_D = int("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8", 16)
+KAT_PUBLIC = (
+    int("09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020", 16),
+    int("CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13", 16),
+)
+KAT_K = int("59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21", 16)
+KAT_C1 = (
+    int("04EBFC718E8D1798620432268E77FEB6415E2EDE0E073C0F4F640ECD2E149A73", 16),
+    int("E858F9D81E5430A57B36DAAB8F950A3C64E6EE6A63094D99283AFF767E124DF0", 16),
+)
+KAT_C3 = bytes.fromhex("59983C18F809E262923C53AEC295D30383B54E39D609D160AFCB1908D0BD8766")
+KAT_C2 = bytes.fromhex("21886CA989CA9C7D58087307CA93092D651EFA")
+KAT_MESSAGE = b"encryption standard"
+
+
+def _kat_ciphertext() -> bytes:
+    return crypto.der_sequence(
+        crypto.der_integer(KAT_C1[0]),
+        crypto.der_integer(KAT_C1[1]),
+        crypto.der_tlv(4, KAT_C3),
+        crypto.der_tlv(4, KAT_C2),
+    )
+
+
+def test_sm2_known_answer_key_and_nonce_point() -> None:
+    public = crypto.Sm2PrivateKey(KAT_D).public_key()
+    assert (public.x, public.y) == KAT_PUBLIC
+    c1 = crypto.Sm2PrivateKey(KAT_K).public_key()  # C1 = [k]G
+    assert (c1.x, c1.y) == KAT_C1
+
+
+def test_sm2_known_answer_decryption() -> None:
+    assert crypto.sm2_decrypt(crypto.Sm2PrivateKey(KAT_D), _kat_ciphertext()) == KAT_MESSAGE
+    damaged = crypto.der_sequence(
+        crypto.der_integer(KAT_C1[0]),
+        crypto.der_integer(KAT_C1[1]),
+        crypto.der_tlv(4, bytes([KAT_C3[0] ^ 0x80]) + KAT_C3[1:]),
+        crypto.der_tlv(4, KAT_C2),
+    )
+    with pytest.raises(CryptoError):
+        crypto.sm2_decrypt(crypto.Sm2PrivateKey(KAT_D), damaged)
+
+
+def test_sm2_encryptions_of_the_same_plaintext_differ() -> None:
+    public = crypto.Sm2PrivateKey(KAT_D).public_key()
+    ciphertexts = {crypto.sm2_encrypt(public, KAT_MESSAGE) for _ in range(8)}
+    assert len(ciphertexts) == 8
+    points = {crypto.sm2_parse_ciphertext(c)[:2] for c in ciphertexts}
+    assert len(points) == 8  # a fresh k, hence a fresh C1, every time
+    assert all(crypto.sm2_decrypt(crypto.Sm2PrivateKey(KAT_D), c) == KAT_MESSAGE for c in ciphertexts)
+
+
+def test_sm2_nonce_is_not_drawn_from_a_seeded_random() -> None:
+    # gmssl drew k from Python's Mersenne Twister: seeding `random` reproduced k, and with it the key stream.
+    import random
+
+    public = crypto.Sm2PrivateKey(KAT_D).public_key()
+    random.seed(20261207)
+    first = crypto.sm2_encrypt(public, KAT_MESSAGE)
+    random.seed(20261207)
+    second = crypto.sm2_encrypt(public, KAT_MESSAGE)
+    assert crypto.sm2_parse_ciphertext(first)[:2] != crypto.sm2_parse_ciphertext(second)[:2]
+    for seed in range(50):  # nor is C1 any [k]G for a k that Mersenne Twister gives after a small seed
+        random.seed(seed)
+        k = random.randint(1, crypto.sm2.CURVE_ORDER - 1)
+        guess = crypto.Sm2PrivateKey(k).public_key()
+        assert (guess.x, guess.y) != crypto.sm2_parse_ciphertext(first)[:2]
