@@ -76,11 +76,13 @@ class Truth:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Truth:
         quad = data.get("card_quad_xy")
+        if quad is None and isinstance(data.get("card_quad"), Mapping):  # the field sample's corners by name
+            quad = [data["card_quad"][corner] for corner in ("lt", "rt", "rb", "lb")]
         card_quad: QuadXY | None = None
         if quad:
             pts = [(float(p[0]), float(p[1])) for p in quad]
             card_quad = (pts[0], pts[1], pts[2], pts[3])
-        expected_error = data.get("expected_error") or None
+        expected_error = data.get("expected_error") or data.get("expect_error") or None
         return cls(
             tier=str(data.get("tier") or "unknown"),
             kind=str(data.get("kind") or ("card" if expected_error is None else "negative")),
@@ -159,13 +161,15 @@ def _dist(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def corner_error(predicted: QuadXY | None, truth: QuadXY) -> float:
-    """Largest corner distance over the card diagonal; `inf` for a missing or all-zero rect."""
+    """Largest corner distance over the card diagonal, under the best of the four cyclic corner orders
+    (the outline is judged, not which corner was called top-left); `inf` for a missing or all-zero rect."""
     if predicted is None or all(x == 0 and y == 0 for x, y in predicted):
         return math.inf
     diagonal = (_dist(truth[0], truth[2]) + _dist(truth[1], truth[3])) / 2.0
     if diagonal <= 0:
         return math.inf
-    return max(_dist(p, t) for p, t in zip(predicted, truth, strict=True)) / diagonal
+    orders = [predicted[i:] + predicted[:i] for i in range(4)]
+    return min(max(_dist(p, t) for p, t in zip(order, truth, strict=True)) for order in orders) / diagonal
 
 
 def _logic_flags(truth: Truth, pred: Prediction) -> set[str]:

@@ -1,7 +1,8 @@
 """Expensive things built once per process and cached: fonts, face crops, guilloche backgrounds.
 
-Face photos are never copied into the repository: they are read from `../shared/faces` beside the
-checkout (or `$HMTOCR_FACES_DIR`) and from scikit-image / matplotlib sample data.
+Face photos are never copied into the repository: they come from scikit-image / matplotlib sample data
+(packages, so a clone renders the same photos anywhere), plus any photos in `$HMTOCR_FACES_DIR` when it
+is set (a convenience for more variety; photos rendered with it differ from the default ones).
 """
 
 from __future__ import annotations
@@ -75,23 +76,17 @@ def pick_value_font(rng: np.random.Generator) -> FontSpec:
 
 
 # ----------------------------------------------------------------------------------------- faces
-def faces_dir() -> Path:
+def faces_dir() -> Path | None:
+    """The optional folder of extra face photos (`$HMTOCR_FACES_DIR`); never a path outside it."""
     env = os.environ.get("HMTOCR_FACES_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "faces"
+    return Path(env) if env else None
 
 
 def _load_face_sources() -> list[np.ndarray]:
-    """RGB photos with one face each."""
+    """RGB photos with one face each: the packages' own, then the optional folder's (sorted by name)."""
     out: list[np.ndarray] = []
     d = faces_dir()
-    for name in ("obama.jpg", "alex-lacamoire.png", "rose_leslie.jpg"):
-        img = cv2.imread(str(d / name), cv2.IMREAD_COLOR)
-        if img is not None:
-            out.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-        else:
-            log.warning("face photo not found: %s", d / name)
+    extra = sorted(p for p in d.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) if d else []
     try:
         import skimage.data
 
@@ -110,6 +105,10 @@ def _load_face_sources() -> list[np.ndarray]:
             out.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
     except Exception as exc:  # pragma: no cover - optional package data
         log.warning("matplotlib grace_hopper unavailable: %s", exc)
+    for path in extra:
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is not None:
+            out.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
     return out
 
 

@@ -2,15 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from benchmarks.synth import assets
 from engine.portrait import PortraitStage, enlarge_box
 
-FACES_DIR = Path("/work/shared/faces")
 CARD_WH = (960, 605)
 # The photo area of the canonical 960 px card (layout.PORTRAIT_MM_XYXY is 52-83 x 4-41 mm).
 REGION_XYXY = (583, 45, 931, 460)
@@ -19,18 +18,12 @@ PAPER_BGR = (222, 232, 238)
 
 
 def _face_images() -> dict[str, np.ndarray]:
+    """The generator's face photos (from packages, the same on every machine), each also mirrored."""
     images: dict[str, np.ndarray] = {}
-    for path in sorted(FACES_DIR.glob("*")):
-        if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
-            img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if img is not None:
-                images[path.stem] = img
-    try:
-        from skimage import data
-
-        images["astronaut"] = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    except ImportError:  # pragma: no cover - scikit-image is a project dependency
-        pass
+    for i, rgb in enumerate(assets._load_face_sources()):
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        images[f"face{i}"] = bgr
+        images[f"face{i}-mirrored"] = np.ascontiguousarray(bgr[:, ::-1])
     return images
 
 
@@ -89,7 +82,7 @@ def test_face_on_card_is_found(stage: PortraitStage, face_name: str) -> None:
 
 
 def test_at_least_three_faces_available() -> None:
-    assert len(FACES) >= 3
+    assert len(FACES) >= 4  # two sources from packages, each mirrored
 
 
 def _patterned(kind: str) -> np.ndarray:
@@ -120,12 +113,12 @@ def test_no_face_gives_no_jpeg(stage: PortraitStage, kind: str) -> None:
 
 
 def test_encode_jpeg_false(stage: PortraitStage) -> None:
-    crop = stage(card_with_photo(FACES["obama"]), REGION_XYXY, encode_jpeg=False)
+    crop = stage(card_with_photo(FACES["face1"]), REGION_XYXY, encode_jpeg=False)
     assert crop.face_found and crop.jpeg is None
 
 
 def test_haar_fallback_finds_a_face(stage: PortraitStage) -> None:
-    card = card_with_photo(FACES["obama"])
+    card = card_with_photo(FACES["face1"])
     x0, y0, x1, y1 = REGION_XYXY
     found = stage._haar_face(np.ascontiguousarray(card[y0:y1, x0:x1]))
     assert found is not None
