@@ -18,6 +18,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "api.batch",  # recognize
     "benchmarks.synth.cli",  # synth
     "benchmarks.cli",  # bench accuracy | bench speed
+    "modelkit.cli",  # models install | verify | dir
 )
 
 

@@ -58,7 +58,7 @@ def _model_path(model_name: str) -> Path:
         return resolve_model_path(model_name)
     path = resolve_derived_path(model_name)
     if path is None:
-        raise ModelFileError(f"model {model_name!r} was not built: run `make setup`")
+        raise ModelFileError(f"model {model_name!r} was not built: run `hmtocr models install`")
     return path
 
 
@@ -68,7 +68,7 @@ def detector_model(config: EngineConfig, on_gpu: bool) -> str:
     if on_gpu or config.det_precision == "fp32":
         return "text_det"
     if resolve_derived_path(_INT8_DET) is None:
-        logger.warning("model %s was not built (run `make setup`): detecting text with the float model", _INT8_DET)
+        logger.warning("model %s not built (`hmtocr models install`): detecting text with the float model", _INT8_DET)
         return "text_det"
     return _INT8_DET
 

@@ -2,19 +2,19 @@
 the name of a province, city, district or county (or of a district's police branch, 番禺分局) is read
 as that name when the recogniser also saw that name's character there.
 
-The names are the mainland's administrative divisions shipped as data in the `cpca` package (MIT),
-installed without its dependencies: only its CSV is read.
+The names are the mainland's administrative divisions shipped as data in the `cpca` package (MIT): its CSV
+is taken out of the wheel by `hmtocr models install` and found through the model registry.
 """
 
 from __future__ import annotations
 
 import csv
-import importlib.metadata
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+
+from models.registry import ModelFileError, resolve_model_path
 
 logger = logging.getLogger(__name__)
 
@@ -130,11 +130,9 @@ def issuer_gazetteer() -> Gazetteer:
 @cache
 def _place_names() -> tuple[str, ...]:
     try:
-        # located through the distribution's metadata: importing `cpca` would need its dependencies
-        source = Path(str(importlib.metadata.distribution("cpca").locate_file("cpca/resources/adcodes.csv")))
-        with source.open(encoding="utf-8", newline="") as f:
+        with resolve_model_path("place_names").open(encoding="utf-8", newline="") as f:
             names = [row["name"] for row in csv.DictReader(f)]
-    except (importlib.metadata.PackageNotFoundError, OSError):
-        logger.warning("place names unavailable (install cpca==0.5.5 --no-deps): addresses are read without them")
+    except (ModelFileError, OSError) as exc:
+        logger.warning("place names unavailable (%s): addresses are read without them", exc)
         names = []
     return tuple(names)

@@ -83,17 +83,23 @@ class PortraitStage:
         self._jpeg_params = [int(cv2.IMWRITE_JPEG_QUALITY), int(jpeg_quality)]
         # mediapipe logs through glog/absl; keep its INFO lines out of the service log.
         os.environ.setdefault("GLOG_minloglevel", "2")
-        import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions, vision
-
-        self._mp = mp
-        model = short_range_path or resolve_model_path("face_short_range")
-        options = vision.FaceDetectorOptions(
-            base_options=BaseOptions(model_asset_path=str(model)),
-            min_detection_confidence=min_score,
-        )
-        self._blaze: Any = vision.FaceDetector.create_from_options(options)
+        self._blaze: Any = None
         self._blaze_lock = threading.Lock()
+        try:
+            import mediapipe as mp
+            from mediapipe.tasks.python import BaseOptions, vision
+        except ImportError as exc:
+            # mediapipe is installed apart (`pip install --no-deps`: it declares a second cv2), so a plain
+            # `pip install` has none; the service still starts and finds faces with the Haar cascade.
+            logger.warning("mediapipe unavailable (%s): portraits are found with the Haar cascade only", exc)
+        else:
+            self._mp = mp
+            model = short_range_path or resolve_model_path("face_short_range")
+            options = vision.FaceDetectorOptions(
+                base_options=BaseOptions(model_asset_path=str(model)),
+                min_detection_confidence=min_score,
+            )
+            self._blaze = vision.FaceDetector.create_from_options(options)
         # The Tasks detector's __del__ fails noisily at interpreter exit: close it first, explicitly.
         self._finalizer = weakref.finalize(self, _close_quietly, self._blaze)
 
@@ -143,6 +149,8 @@ class PortraitStage:
         return PortraitCrop(True, round(score, 3), region, face_box, detector, crop, jpeg)
 
     def _blazeface(self, crop_bgr: np.ndarray) -> tuple[BoxXYXY, float] | None:
+        if self._blaze is None:
+            return None
         rgb = np.ascontiguousarray(crop_bgr[:, :, ::-1])
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         with self._blaze_lock:

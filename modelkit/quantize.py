@@ -1,4 +1,4 @@
-"""Set-up step: builds the int8 text detector from the float one in the rapidocr wheel.
+"""Install step: builds the int8 text detector from the float one in the rapidocr wheel.
 
 No weights are fetched: the float model's own weights are quantized (per output channel), and the
 activation ranges are measured on the very inputs the engine gives this detector (the best outline's

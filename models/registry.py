@@ -1,18 +1,35 @@
-"""Locates model files named in `manifest.json` and verifies their SHA-256. Never downloads."""
+"""Locates model files named in `manifest.json` and verifies their SHA-256. Never downloads.
+
+Files that ship inside an installed package (the rapidocr models, OpenCV's Haar cascade) are read where
+that package put them. Every other file (taken out of a registry wheel, or built from a manifest model) is
+in one folder, `models_dir()`, filled by `hmtocr models install` (`modelkit`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import json
-import sys
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.json")
-# Files taken out of wheels at `make setup` time live here (git-ignored).
-EXTRACTED_DIR = Path(__file__).with_name("files")
+MODELS_DIR_ENV = "HMTOCR_MODELS_DIR"
+INSTALL_HINT = "run `hmtocr models install` (or `make setup` in a checkout)"
+
+
+def models_dir() -> Path:
+    """`$HMTOCR_MODELS_DIR`, else the user's data folder (`$XDG_DATA_HOME/hmtocr/models`, by default
+    `~/.local/share/hmtocr/models`): outside the code, so a checkout, a wheel in any virtual environment and
+    a container image all find the same files in the same way. Read on every call: a test or a command
+    may set the variable after import."""
+    env = os.environ.get(MODELS_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "hmtocr" / "models"
 
 
 class ModelFileError(RuntimeError):
@@ -52,7 +69,7 @@ def load_manifest() -> dict[str, ModelEntry]:
 
 @dataclass(frozen=True, slots=True)
 class DerivedEntry:
-    """A model built at `make setup` from a manifest model (no weights of its own are fetched)."""
+    """A model built at install time from a manifest model (no weights of its own are fetched)."""
 
     name: str
     file: str
@@ -62,11 +79,11 @@ class DerivedEntry:
 
     @property
     def path(self) -> Path:
-        return EXTRACTED_DIR / self.file
+        return models_dir() / self.file
 
     @property
     def stamp_path(self) -> Path:
-        return EXTRACTED_DIR / (self.file + ".json")
+        return models_dir() / (self.file + ".json")
 
 
 @cache
@@ -91,7 +108,7 @@ def derived_stamp(entry: DerivedEntry, built_sha256: str) -> dict[str, object]:
 
 def resolve_derived_path(name: str) -> Path | None:
     """Path of a built derived model, or None when it was not built (or built from another source or
-    recipe: `make setup` builds it again). A file that no longer matches its own stamp raises."""
+    recipe: `hmtocr models install` builds it again). A file that no longer matches its own stamp raises."""
     entry = load_derived()[name]
     if not entry.path.is_file() or not entry.stamp_path.is_file():
         return None
@@ -127,7 +144,7 @@ def sha256_of(path: Path) -> str:
 def _locate(entry: ModelEntry) -> Path | None:
     if entry.source_kind == "installed_package":
         return _site_packages_file(entry.source_path)
-    path = EXTRACTED_DIR / entry.file
+    path = models_dir() / entry.file
     return path if path.is_file() else None
 
 
@@ -139,37 +156,10 @@ def resolve_model_path(name: str) -> Path:
     if path is None:
         raise ModelFileError(
             f"model {name!r} ({entry.file}) not found; it comes from {entry.source_package}=="
-            f"{entry.source_version}: run `make setup`"
+            f"{entry.source_version} and is looked for in {models_dir()} (${MODELS_DIR_ENV}): {INSTALL_HINT}"
         )
     actual = sha256_of(path)
     if actual != entry.sha256:
         raise ModelFileError(f"model {name!r} at {path} has sha256 {actual}, manifest says {entry.sha256}")
     return path
 
-
-def main(derived: bool = True) -> int:
-    """`python -m models.registry`: verify every model file and print where it is."""
-    failures = 0
-    for name in load_manifest():
-        try:
-            print(f"ok  {name:18s} {resolve_model_path(name)}")
-        except ModelFileError as exc:
-            failures += 1
-            print(f"ERR {name:18s} {exc}", file=sys.stderr)
-    for name in load_derived() if derived else ():
-        try:
-            path = resolve_derived_path(name)
-        except ModelFileError as exc:
-            failures += 1
-            print(f"ERR {name:18s} {exc}", file=sys.stderr)
-            continue
-        if path is None:
-            failures += 1
-            print(f"ERR {name:18s} not built: run `make setup`", file=sys.stderr)
-        else:
-            print(f"ok  {name:18s} {path}")
-    return 1 if failures else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -13,7 +13,7 @@ import models.registry as registry
 
 @pytest.fixture
 def files_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(registry, "EXTRACTED_DIR", tmp_path)
+    monkeypatch.setenv("HMTOCR_MODELS_DIR", str(tmp_path))
     return tmp_path
 
 
