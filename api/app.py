@@ -45,6 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.auth import SignError, SignParts, UnknownKeyError, verify_sign
 from api.crypto import CipherPair, CryptoError, decrypt_file, encrypt_response_fields, load_pair
+from api.docs_assets import install_offline_docs
 from api.errors import ApiError, VendorError
 from api.keys import ApiKey
 from api.limits import KeyConcurrency, Slots
@@ -272,6 +273,8 @@ def create_app(settings: Settings | None = None, *, engine: CardEngine | None = 
         description="Self-hosted OCR for the PRC Residence Permit for Hong Kong, Macao and Taiwan Residents, "
         "wire-compatible with the vendor's `/faceid/v5/ocr_residence_permit_card`.",
         lifespan=lifespan,
+        docs_url=None,  # api/docs_assets.py serves /docs and /redoc with no CDN
+        redoc_url=None,
     )
 
     @app.exception_handler(StarletteHTTPException)
@@ -309,6 +312,7 @@ def create_app(settings: Settings | None = None, *, engine: CardEngine | None = 
         return await _handle(request)
 
     install_openapi_components(app)
+    install_offline_docs(app)
     app.add_middleware(Edge, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     return app
 
