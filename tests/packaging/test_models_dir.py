@@ -3,6 +3,7 @@ the user's data folder; never inside the code, so a wheel finds what `hmtocr mod
 
 from __future__ import annotations
 
+import ast
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,3 +60,22 @@ def test_models_holds_no_builder() -> None:
     # models/ is the manifest and the registry; what builds files (and imports the engine) lives in modelkit
     package = Path(registry.__file__).parent
     assert sorted(p.name for p in package.glob("*.py")) == ["__init__.py", "registry.py"]
+
+
+def _imported_packages(folder: Path) -> set[str]:
+    names: set[str] = set()
+    for source in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_no_cycle_between_the_engine_and_the_models() -> None:
+    # models/ is read by the engine; the builders (modelkit) read both; nothing reads the builders back
+    root = Path(registry.__file__).parents[1]
+    assert _imported_packages(root / "models").isdisjoint({"engine", "api", "benchmarks", "modelkit"})
+    for package in ("engine", "api", "benchmarks"):  # the CLI names `modelkit.cli` only as a string, loaded lazily
+        assert "modelkit" not in _imported_packages(root / package), package
