@@ -4,8 +4,13 @@
     sign = Base64( HMAC_SHA1(api_secret, raw).digest() || raw )
 
 `b` and `c` are Unix seconds (milliseconds are accepted: a value above 10^11 is divided by 1000);
-`b = 0` makes a single-use sign, refused when replayed. Verification is pure apart from the
-`seen_single_use` callback, which the service backs with SQLite.
+`b = 0` makes a single-use sign, refused when replayed; any other sign may live at most
+`max_lifetime_s` (b - c). Verification is pure apart from the `seen_single_use` callback, which the
+service backs with SQLite.
+
+An unknown key is not told apart from a wrong digest: the digest is checked, in constant time,
+against a random secret of this process for a key we do not know, so both answer
+AUTHENTICATION_ERROR and key ids cannot be probed without a secret.
 """
 
 from __future__ import annotations
@@ -22,14 +27,13 @@ from dataclasses import dataclass
 DIGEST_BYTES = 20
 _MS_THRESHOLD = 10**11  # seconds stay below this until the year 5138
 _MAX_RAW_BYTES = 512
+DEFAULT_MAX_LIFETIME_S = 30 * 86400
+# Stands in for an unknown key's secret, so that key costs the same HMAC and comparison as a known one.
+_UNKNOWN_KEY_SECRET = secrets.token_urlsafe(32)
 
 
 class SignError(Exception):
     """The sign is malformed, wrong, expired or replayed (403 AUTHENTICATION_ERROR)."""
-
-
-class UnknownKeyError(SignError):
-    """The sign names an api_key this server does not know (403 AUTHORIZATION_ERROR:DENIED.)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +123,10 @@ def verify_sign(
     now_s: float,
     clock_skew_s: int = 300,
     single_use_max_age_s: int = 86400,
+    max_lifetime_s: int = DEFAULT_MAX_LIFETIME_S,
     seen_single_use: Callable[[SignParts], bool] | None = None,
 ) -> SignParts:
-    """The parts of a valid sign; raises `UnknownKeyError` or `SignError`.
+    """The parts of a valid sign of a known key; raises `SignError` (an unknown key included).
 
     `seen_single_use(parts)` records a `b=0` sign and says whether it was recorded before; it is
     called only once the digest and the times are good, so garbage cannot fill the store.
@@ -129,10 +134,8 @@ def verify_sign(
     """
     parts = parse_sign(sign)
     secret = secret_for(parts.api_key)
-    if secret is None:
-        raise UnknownKeyError("unknown api_key")
-    expected = hmac.new(secret.encode("utf-8"), parts.raw, hashlib.sha1).digest()
-    if not hmac.compare_digest(expected, parts.digest):
+    expected = hmac.new((secret or _UNKNOWN_KEY_SECRET).encode("utf-8"), parts.raw, hashlib.sha1).digest()
+    if not hmac.compare_digest(expected, parts.digest) or secret is None:
         raise SignError("digest mismatch")
     if parts.current_s > now_s + clock_skew_s:
         raise SignError("c is in the future")
@@ -143,4 +146,6 @@ def verify_sign(
             raise SignError("single-use sign replayed")
     elif now_s > parts.expire_s:
         raise SignError("sign expired")
+    elif parts.expire_s - parts.current_s > max_lifetime_s:
+        raise SignError("sign lives too long")
     return parts

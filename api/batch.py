@@ -70,8 +70,8 @@ def done_paths(out_path: Path) -> set[str]:
 
 
 def recognize_one(engine: Any, path: Path, return_portrait: bool) -> dict[str, Any]:
-    from api.app import new_request_id
     from api.errors import from_exception
+    from api.logs import new_request_id
     from api.wire import card_result_to_wire, error_body
     from engine.types import RecognizeOptions
 

@@ -26,7 +26,10 @@ def run(args: argparse.Namespace) -> int:
 
     from api.app import resolve_keys
     from api.keys import KeysConfigError
+    from api.logs import configure_logging
+    from api.protocol import VendorH11Protocol
     from api.settings import Settings
+    from api.store import StateStore, StateUnavailable
 
     # The worker processes read HMTOCR_* themselves: pass the options on through the environment.
     if args.engine:
@@ -34,9 +37,11 @@ def run(args: argparse.Namespace) -> int:
     if args.keys_file:
         os.environ["HMTOCR_KEYS_FILE"] = args.keys_file
     settings = Settings()
+    configure_logging(settings.log_format, str(getattr(args, "log_level", "info")).upper(), force=True)
     try:
         keys, generated = resolve_keys(settings)
-    except KeysConfigError as exc:
+        StateStore(settings.state_db).close()  # a state folder we cannot write: one line, not a traceback
+    except (KeysConfigError, StateUnavailable) as exc:
         print(f"hmtocr serve: {exc}")
         return 2
     if generated:
@@ -52,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=str(getattr(args, "log_level", "info")).lower(),
+        log_config=None,  # uvicorn's loggers go to our handler, in HMTOCR_LOG_FORMAT
         access_log=False,  # api.access writes one line per request
+        http=VendorH11Protocol,
+        timeout_keep_alive=max(1, round(settings.keep_alive_s)),
+        limit_concurrency=settings.max_connections,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
     return 0

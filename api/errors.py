@@ -77,6 +77,8 @@ def bad_arguments(key: str) -> ApiError:
     return VendorError(400, f"BAD_ARGUMENTS: {key}")()
 
 
+# The form itself is broken (framing, too many parts, a name too long): no one argument to name.
+BAD_ARGUMENTS = VendorError(400, "BAD_ARGUMENTS")
 INVALID_IMAGE_SIZE = VendorError(400, "INVALID_IMAGE_SIZE: image")
 UNSUPPORTED_FORMAT = VendorError(400, "IMAGE_ERROR_UNSUPPORTED_FORMAT: image")
 ID_CARD_NOT_FOUND = VendorError(400, "ID_CARD_NOT_FOUND")

@@ -50,6 +50,19 @@ class Settings(BaseSettings):
     state_db: Path = Field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "state.sqlite3")
     clock_skew_s: int = Field(default=300, ge=0)
     single_use_max_age_s: int = Field(default=86400, gt=0)
+    # A sign is a bearer token: one that lives for years is a leaked secret in all but name.
+    max_sign_lifetime_s: int = Field(default=30 * 86400, gt=0, description="longest b - c of a reusable sign")
+
+    # connections (a client that sends slowly, or not at all, is cut off; see docs/CLIENT.md)
+    header_timeout_s: float = Field(default=10.0, gt=0, description="a request's headers must arrive within this")
+    body_idle_timeout_s: float = Field(default=15.0, gt=0, description="longest gap between two body chunks")
+    body_timeout_s: float = Field(default=120.0, gt=0, description="the whole body must arrive within this")
+    keep_alive_s: float = Field(default=5.0, gt=0, description="an idle kept-alive connection is closed after this")
+    max_connections: int = Field(default=256, gt=0, description="open connections per worker; more are closed")
+    max_header_bytes: int = Field(default=16 * 1024, gt=0, description="request line and headers")
+
+    # logs
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("keys_file", mode="before")
     @classmethod

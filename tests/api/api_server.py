@@ -1,5 +1,5 @@
 """The `server` fixture (re-exported by conftest.py): one real server process per test session
-(`python -m uvicorn --factory api.app:create_app`, the real `hmt` engine), configured with a keys file
+(`hmtocr serve`, the real `hmt` engine), configured with a keys file
 whose keys have tiny limits and encryption keys."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,53 +77,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     ]
     keys_file = tmp / "keys.json"
     keys_file.write_text(json.dumps({"keys": entries}), encoding="utf-8")
-    port = free_port()
     env = {
-        **os.environ,
         "HMTOCR_ENGINE": os.environ.get("HMTOCR_TEST_ENGINE", "hmt"),
         "HMTOCR_KEYS_FILE": str(keys_file),
-        "HMTOCR_API_KEYS": "",
         "HMTOCR_STATE_DB": str(tmp / "state.sqlite3"),
         "HMTOCR_GENERATED_KEYS_FILE": str(tmp / "generated-keys.json"),
-        "HMTOCR_ENGINE_THREADS": "2",
         "HMTOCR_QUEUE_SIZE": "16",
     }
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "api.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "info",
-                "--no-access-log",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited ({proc.returncode}):\n{log_path.read_text(errors='replace')[-4000:]}")
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not ready:\n{log_path.read_text(errors='replace')[-4000:]}")
-            time.sleep(0.3)
+    with running_server(tmp, env) as (url, proc, log_path):
         yield Server(
             url=url,
             endpoint=url + "/faceid/v5/ocr_residence_permit_card",
@@ -131,10 +93,65 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             keys=keys,
             client_pems={t: (pairs[t]["client_key"].read_bytes(), pairs[t]["server_pub"].read_bytes()) for t in (1, 2)},
         )
+
+
+# Short limits, so the tests of slow and stalled clients take seconds.
+TEST_TIMEOUTS = {
+    "HMTOCR_HEADER_TIMEOUT_S": "2",
+    "HMTOCR_BODY_IDLE_TIMEOUT_S": "2",
+    "HMTOCR_BODY_TIMEOUT_S": "8",
+}
+
+
+@contextmanager
+def running_server(
+    tmp: Path, env_extra: dict[str, str], *, log_name: str = "server.log"
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """`hmtocr serve` in a child process on a free loopback port (the production path: our protocol and
+    limits); yields (url, process, log file) once /healthz answers, and stops it after."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "HMTOCR_API_KEYS": "",
+        "HMTOCR_ENGINE_THREADS": "2",
+        "TMPDIR": str(tmp / "tmp"),
+        **TEST_TIMEOUTS,
+        **env_extra,
+    }
+    (tmp / "tmp").mkdir(exist_ok=True)
+    log_path = tmp / log_name
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "--log-level", "INFO", "serve", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc, log_path)
+        yield url, proc, log_path
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited ({proc.returncode}):\n{log_path.read_text(errors='replace')[-4000:]}")
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"server not ready:\n{log_path.read_text(errors='replace')[-4000:]}")
+        time.sleep(0.3)

@@ -6,10 +6,11 @@ import base64
 
 import pytest
 
-from api.auth import SignError, UnknownKeyError, build_sign, parse_sign, sign_raw, verify_sign
+from api.auth import SignError, build_sign, parse_sign, sign_raw, verify_sign
 
 SECRET = "UjYGdN9CBZKsDBLB5-5v3DykPXY6dw3q"
 KEY = "ICVvC_xUs6177WEtyUNwIH8J6NfGu50t"
+NOW = 1_700_000_000
 RAW = "a=ICVvC_xUs6177WEtyUNwIH8J6NfGu50t&b=1530762218&c=1530762118&d=0799687066"
 VECTOR = (
     "SPzLRbDBgTGC2A8YdDaa7Jrny+5hPUlDVnZDX3hVczYxNzdXRXR5VU53SUg4SjZOZkd1NTB0JmI9MTUzMDc2MjIxOCZj"
@@ -56,9 +57,32 @@ def test_wrong_secret_and_tampering() -> None:
         verify_sign(base64.b64encode(bytes(blob)).decode(), secrets_of, now_s=1530762200)
 
 
-def test_unknown_key() -> None:
-    with pytest.raises(UnknownKeyError):
-        verify_sign(build_sign("nobody", "s", now_s=100), secrets_of, now_s=100)
+def test_unknown_key_is_not_told_from_a_wrong_digest() -> None:
+    """Telling them apart let anyone find key ids without a secret (AUTHORIZATION_ERROR vs AUTHENTICATION_ERROR)."""
+    errors = []
+    for sign in (build_sign("nobody", "s", now_s=100), build_sign(KEY, "wrong", now_s=100)):
+        with pytest.raises(SignError) as caught:
+            verify_sign(sign, secrets_of, now_s=100)
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize(
+    ("expire_s", "current_s", "accepted"),
+    [
+        (NOW + 30 * 86400, NOW, True),  # the longest the default allows
+        (NOW + 30 * 86400 + 1, NOW, False),
+        (NOW + 10 * 365 * 86400, NOW, False),  # ten years
+        (NOW + 600, 0, False),  # made at c=0: valid "since 1970"
+    ],
+)
+def test_sign_lifetime_is_bounded(expire_s: int, current_s: int, accepted: bool) -> None:
+    sign = sign_raw(SECRET, f"a={KEY}&b={expire_s}&c={current_s}&d=1")
+    if accepted:
+        assert verify_sign(sign, secrets_of, now_s=NOW + 1).expire_s == expire_s
+    else:
+        with pytest.raises(SignError):
+            verify_sign(sign, secrets_of, now_s=NOW + 1)
 
 
 def test_single_use_is_refused_on_replay() -> None:

@@ -31,6 +31,7 @@ def post(
     sign: str | None = None,
     image: bytes | None = b"\x89PNG not really",
     drop: tuple[str, ...] = (),
+    headers: dict[str, str] | None = None,
     **fields: str,
 ) -> httpx.Response:
     k = server.keys[key]
@@ -39,7 +40,7 @@ def post(
     for name in drop:
         data.pop(name, None)
     files = {"image": ("image.jpg", image, "image/jpeg")} if image is not None else None
-    return httpx.post(server.endpoint, data=data, files=files, timeout=60)
+    return httpx.post(server.endpoint, data=data, files=files, headers=headers, timeout=60)
 
 
 def assert_error(response: httpx.Response, status: int, error: str, *, request_id: bool = True) -> dict[str, Any]:
@@ -120,8 +121,21 @@ def test_milliseconds_and_wrapped_sign_are_accepted(server: Server) -> None:
 
 def test_authorization_errors_carry_no_request_id(server: Server) -> None:
     assert_error(post(server, key="disabled"), 403, "AUTHORIZATION_ERROR:DENIED.", request_id=False)
+
+
+def test_unknown_key_answers_as_a_wrong_digest(server: Server) -> None:
+    """No key-id oracle: an unknown key and a known key with a bad digest get the same answer."""
     unknown = build_sign("k-nobody", "whatever")
-    assert_error(post(server, sign=unknown), 403, "AUTHORIZATION_ERROR:DENIED.", request_id=False)
+    assert_error(post(server, sign=unknown), 403, "AUTHENTICATION_ERROR")
+
+
+def test_long_lived_signs_are_refused(server: Server) -> None:
+    main = server.keys["main"]
+    now = int(time.time())
+    ten_years = sign_raw(main.api_secret, f"a={main.api_key}&b={now + 10 * 365 * 86400}&c={now}&d=7")
+    since_1970 = sign_raw(main.api_secret, f"a={main.api_key}&b={now + 600}&c=0&d=7")
+    for sign in (ten_years, since_1970):
+        assert_error(post(server, sign=sign), 403, "AUTHENTICATION_ERROR")
 
 
 def test_quota(server: Server) -> None:

@@ -25,7 +25,7 @@ def _rejections(server: Server) -> list[tuple[str, str]]:
     main = server.keys["main"]
     return [
         (build_sign(main.api_key, "wrong-secret"), "AUTHENTICATION_ERROR"),
-        (build_sign("k-nobody", "whatever"), "AUTHORIZATION_ERROR:DENIED."),
+        (build_sign("k-disabled", "s-disabled-secret"), "AUTHORIZATION_ERROR:DENIED."),
         (build_sign(main.api_key, main.api_secret), "IMAGE_ERROR_UNSUPPORTED_FORMAT: image"),
     ]
 
