@@ -122,7 +122,13 @@ def build(entry: DerivedEntry) -> Path:
     if path is not None:
         return path
     entry.path.parent.mkdir(parents=True, exist_ok=True)
-    inputs = calibration_inputs()
+    # a user's own face photos would change the calibration photos, and so the file built
+    faces_dir = os.environ.pop("HMTOCR_FACES_DIR", None)
+    try:
+        inputs = calibration_inputs()
+    finally:
+        if faces_dir is not None:
+            os.environ["HMTOCR_FACES_DIR"] = faces_dir
     logger.info("quantizing %s over %d detector inputs", entry.source, len(inputs))
     partial = entry.path.with_suffix(".partial")
     quantize_detector(resolve_model_path(entry.source), partial, inputs)
