@@ -52,6 +52,9 @@ def side_from_rows(rows: Sequence[Row]) -> tuple[Side, int] | None:
     joined = "".join(texts)
     if any(word in joined for word in layout.FOREIGN_WORDS):
         return None
+    # A mainland resident ID card shares the permit's front labels: its number's region tells it apart.
+    if any(rules.is_other_id_number(m.group(0)) for m in layout.ANY_ID_NUMBER_RE.finditer(joined)):
+        return None
     front = sum(any(label_part(t, lab.text) for t in texts) for lab in layout.FRONT_LABELS)
     back = sum(any(label_part(t, lab.text) for t in texts) for lab in layout.BACK_LABELS)
     # Labels are printed pale; in a dim photo they fade first. The values that only this card carries

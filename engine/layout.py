@@ -62,6 +62,8 @@ FOREIGN_WORDS: tuple[str, ...] = (
 
 # Printed values that only this card carries: an HK/Macao/Taiwan ID number, a pass number.
 ID_NUMBER_RE = re.compile(r"8[123]0000\d{11}[\dX]")
+# Any 18-character ID number: one of another region (checked, see rules.is_other_id_number) is another card.
+ANY_ID_NUMBER_RE = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
 # The validity range, also with its start's year cut off by the photo's edge (24.12.10-2029.12.10).
 VALIDITY_RE = re.compile(r"20\d{2}\.?\d{2}\.?\d{2}-|\d\.\d{2}-20\d{2}\.\d{2}\.\d{2}")
 PASS_NUMBER_RE = re.compile(r"(?<![\dA-Z])[HM]\d{8}(?!\d)")

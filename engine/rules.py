@@ -57,6 +57,13 @@ def _id_shape_ok(s: str) -> bool:
     return s.isascii() and _ID_RE.fullmatch(s) is not None
 
 
+def is_other_id_number(s: str) -> bool:
+    """A checked 18-character ID number of another region (a mainland resident ID card's): not a permit's."""
+    return (
+        _id_shape_ok(s) and id_check_char(s[:17]) == s[17] and id_birth_date(s) is not None and id_region(s) is None
+    )
+
+
 def id_region(s: str) -> Region | None:
     """Region of a residence permit ID number from its first six digits, None for any other prefix."""
     if len(s) < 6:

@@ -107,10 +107,14 @@ def text_page(rng: np.random.Generator, px_per_mm: float) -> tuple[np.ndarray, n
 
 
 def other_card(rng: np.random.Generator, px_per_mm: float) -> tuple[np.ndarray, np.ndarray, float, str]:
-    """Another ID-1 card: a bank card, a 社会保障卡 or a 驾驶证-like card. Returns rgb, alpha, aspect, kind."""
+    """Another ID-1 card: a bank card, a 社会保障卡, a 驾驶证-like card or a mainland resident ID card (either
+    side: the nearest look-alike, labels shared with the permit's). Returns rgb, alpha, aspect, kind."""
     s = px_per_mm
     w, h = round(85.6 * s), round(54 * s)
-    kind = str(rng.choice(["bank_card", "social_security_card", "driving_licence"]))
+    kind = str(rng.choice(["bank_card", "social_security_card", "driving_licence", "resident_id_front",
+                           "resident_id_back"]))
+    if kind.startswith("resident_id"):
+        return _resident_id(rng, s, kind), _alpha_rect(w, h, round(3 * s)), 85.6 / 54, kind
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     if kind == "bank_card":
         a, b = np.array(rng.uniform(0, 120, 3)), np.array(rng.uniform(60, 220, 3))
@@ -141,3 +145,43 @@ def other_card(rng: np.random.Generator, px_per_mm: float) -> tuple[np.ndarray, 
             d.text((30 * s, y), "".join(str(int(v)) for v in rng.integers(0, 10, 8)), font=lf, fill=(20, 20, 20))
         d.rectangle((62 * s, 14 * s, 80 * s, 38 * s), fill=(230, 232, 236), outline=(160, 160, 170))
     return np.asarray(img), _alpha_rect(w, h, round(3 * s)), 85.6 / 54, kind
+
+
+def _mainland_id_number(rng: np.random.Generator) -> str:
+    region = str(rng.choice(["110101", "310104", "440305", "330106", "510107", "420102"]))
+    body = region + f"{int(rng.integers(1950, 2005))}{int(rng.integers(1, 13)):02d}{int(rng.integers(1, 29)):02d}"
+    body += "".join(str(int(v)) for v in rng.integers(0, 10, 3))
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(c) * wt for c, wt in zip(body, weights, strict=True)) % 11]
+
+
+def _resident_id(rng: np.random.Generator, s: float, kind: str) -> np.ndarray:
+    """A mainland resident ID card (居民身份证), pale like the permit and with most of its labels."""
+    w, h = round(85.6 * s), round(54 * s)
+    a = np.array([236, 240, 244]) + rng.uniform(-12, 8, 3)
+    base = np.empty((h, w, 3), np.uint8)
+    base[:] = a.clip(0, 255).astype(np.uint8)
+    img = Image.fromarray(base)
+    d = ImageDraw.Draw(img)
+    lf = assets.font(assets.LABEL_FONTS[int(rng.integers(len(assets.LABEL_FONTS)))], round(2.6 * s))
+    vf = assets.font(assets.pick_value_font(rng), round(3.2 * s))
+    blue, ink = (40, 110, 170), (20, 20, 24)
+    if kind == "resident_id_front":
+        rows = (("姓 名", "".join(rng.choice(list("王李张刘陈杨黄赵吴周徐孙马朱胡林郭何高罗"), 3))),
+                ("性 别", str(rng.choice(["男", "女"])) + "    民 族  汉"), ("出 生", "1988 年 6 月 12 日"),
+                ("住 址", "北京市东城区景山前街4号"))
+        for i, (label, value) in enumerate(rows):
+            y = (6 + i * 7.5) * s
+            d.text((6 * s, y), label, font=lf, fill=blue)
+            d.text((17 * s, y - 0.4 * s), value, font=vf, fill=ink)
+        d.text((6 * s, 45 * s), "公民身份号码", font=lf, fill=blue)
+        d.text((28 * s, 44.5 * s), _mainland_id_number(rng), font=vf, fill=ink)
+        d.rectangle((58 * s, 8 * s, 80 * s, 36 * s), fill=(225, 228, 232))
+    else:
+        d.text((30 * s, 12 * s), "中华人民共和国", font=assets.font(assets.TITLE_FONTS[0], round(5.0 * s)), fill=ink)
+        d.text((27 * s, 21 * s), "居民身份证", font=assets.font(assets.TITLE_FONTS[0], round(6.6 * s)), fill=ink)
+        d.text((16 * s, 37 * s), "签发机关", font=lf, fill=blue)
+        d.text((30 * s, 36.6 * s), "北京市公安局东城分局", font=vf, fill=ink)
+        d.text((16 * s, 44 * s), "有效期限", font=lf, fill=blue)
+        d.text((30 * s, 43.6 * s), "2015.03.01-2035.03.01", font=vf, fill=ink)
+    return np.asarray(img)

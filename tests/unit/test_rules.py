@@ -14,6 +14,7 @@ from engine.rules import (
     id_check_char,
     id_gender,
     id_region,
+    is_other_id_number,
     is_plausible_issuer,
     is_plausible_name,
     is_valid_id_number,
@@ -333,3 +334,23 @@ def test_check_side_fields_dispatch() -> None:
     assert check_side_fields(1, GOOD_BACK, TODAY) == check_back(GOOD_BACK, TODAY)
     with pytest.raises(ValueError):
         check_side_fields(2, GOOD_BACK, TODAY)
+
+
+
+def _checked(first17: str) -> str:
+    return first17 + id_check_char(first17)
+
+
+@pytest.mark.parametrize(
+    ("number", "other"),
+    [
+        ("11010119880612345X", False),  # checksum wrong: no evidence of anything
+        (_checked("11010119880612345"), True),
+        (_checked("44030519781027018"), True),
+        (_checked("81000019900101123"), False),  # a permit's own region
+        (_checked("11010119881332123"), False),  # no such birth day
+        ("1101011988061234", False),
+    ],
+)
+def test_is_other_id_number(number: str, other: bool) -> None:
+    assert is_other_id_number(number) is other
