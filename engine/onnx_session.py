@@ -68,7 +68,9 @@ def detector_model(config: EngineConfig, on_gpu: bool) -> str:
     if on_gpu or config.det_precision == "fp32":
         return "text_det"
     if resolve_derived_path(_INT8_DET) is None:
-        logger.warning("model %s not built (`hmtocr models install`): detecting text with the float model", _INT8_DET)
+        logger.warning(
+            "model %s was not built (`hmtocr models install`): detecting text with the float model", _INT8_DET
+        )
         return "text_det"
     return _INT8_DET
 

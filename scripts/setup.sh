@@ -22,10 +22,11 @@ apt_install() {
 command -v make >/dev/null || apt_install make || true
 
 need_fonts=0
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_fonts=1
-fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei" || need_fonts=1
-fc-list 2>/dev/null | grep -qi "AR PL UKai" || need_fonts=1
-fc-list 2>/dev/null | grep -qi "DejaVu Sans Mono" || need_fonts=1
+# the list is read whole (no grep -q): under pipefail a grep that stops early fails the pipe, fonts or not
+fonts=$(fc-list 2>/dev/null || true)
+for family in "Noto Sans CJK" "WenQuanYi Zen Hei" "AR PL UKai" "DejaVu Sans Mono"; do
+  grep -qi "$family" <<<"$fonts" || need_fonts=1
+done
 if [ "$need_fonts" = 1 ]; then
   # the generator and the int8 detector's calibration render cards with them; the service needs none
   apt_install fontconfig fonts-dejavu-core fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai \
