@@ -6,7 +6,7 @@ Shape (`/faceid/v5/ocr_residence_permit_card`):
      <field>: {"quality": <float, 3 decimals>, "result": <str>,
                "rect": {"rt": {"y", "x"}, "lt": {...}, "lb": {...}, "rb": {...}}, "logic": 0|1},
      ...
-     "portrait": <same shape, result = JPG base64>   (front, when asked and a face was found)
+     "portrait": <same shape, result = JPG base64>   (front, when asked: the photo area, face or not)
      "completeness": 0|1|2, "card_rect": {"rt", "lt", "lb", "rb"}}
 
 Key order inside a field, a rect and a point follows the vendor's examples (quality, result, rect,
@@ -129,7 +129,7 @@ def card_result_to_wire(
         f = result.field(field_name) or _missing_field(field_name)
         body[wire_name] = _field_to_wire(f.text, f.quality, f.quad_xy, f.logic)
     portrait = result.portrait
-    if return_portrait and result.side == Side.FRONT and portrait is not None and portrait.face_found and portrait.jpeg:
+    if return_portrait and result.side == Side.FRONT and portrait is not None and portrait.jpeg:
         # quality of the portrait "has no meaning for now" on the vendor's page: always 0.
         body["portrait"] = _field_to_wire(base64.b64encode(portrait.jpeg).decode("ascii"), 0.0, portrait.quad_xy, 0)
     body["completeness"] = int(result.completeness)

@@ -492,7 +492,7 @@ class CardPipeline:
         return Portrait(
             quad_xy=self._to_image_quad(reading, tuple(float(v) for v in region_xyxy)),  # type: ignore[arg-type]
             face_found=crop.face_found,
-            jpeg=crop.jpeg if options.return_portrait and crop.face_found else None,
+            jpeg=crop.jpeg if options.return_portrait else None,
             face_score=crop.face_score,
         )
 

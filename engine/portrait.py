@@ -27,13 +27,24 @@ logger = logging.getLogger(__name__)
 BoxXYXY = tuple[int, int, int, int]
 FaceDetectorName = Literal["blazeface", "haar", "none"]
 
+# Where an ID photo's face sits in the photo area, as shares (x0, y0, x1, y1): the whole area first, then
+# its upper middle zoomed in twice. BlazeFace short-range wants the face to fill its input; a head-and-
+# shoulders portrait whose face is a quarter of the photo's width is found only in the zoomed views.
+_FACE_VIEWS: tuple[tuple[float, float, float, float], ...] = (
+    (0.0, 0.0, 1.0, 1.0),
+    (0.1, 0.0, 0.9, 0.75),
+    (0.22, 0.05, 0.78, 0.6),
+)
+_ZOOMED_MIN_SCORE = 0.7
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class PortraitCrop:
     """What the stage found. Boxes are in the card image's pixels (`card_bgr` given to the stage).
 
-    `jpeg` (quality 90) holds the enlarged photo area, only when a face was found and encoding was
-    asked for; `crop_bgr` is the same area as pixels (always set, a copy).
+    `jpeg` (quality 90) holds the enlarged photo area whenever encoding was asked for, face or no face
+    (a missing face counts toward 1002; the crop is still the card's photo); `crop_bgr` is the same area as
+    pixels (always set, a copy).
     """
 
     face_found: bool
@@ -130,23 +141,32 @@ class PortraitStage:
             raise ValueError(f"portrait region too small or outside the card: {region_xyxy}")
         crop = np.ascontiguousarray(card_bgr[y0:y1, x0:x1])
 
-        found = self._blazeface(crop)
-        detector: FaceDetectorName = "blazeface"
-        if found is None:
-            found = self._haar_face(crop)
-            detector = "haar"
-        if found is None:
-            return PortraitCrop(False, 0.0, region, None, "none", crop)
-
-        (fx0, fy0, fx1, fy1), score = found
-        face_box = (fx0 + x0, fy0 + y0, fx1 + x0, fy1 + y0)
         jpeg: bytes | None = None
         if encode_jpeg:
             ok, buf = cv2.imencode(".jpg", crop, self._jpeg_params)
             if not ok:
                 raise RuntimeError("JPEG encoding of the portrait failed")
             jpeg = buf.tobytes()
+        found, detector = self._find_face(crop)
+        if found is None:
+            return PortraitCrop(False, 0.0, region, None, "none", crop, jpeg)
+        (fx0, fy0, fx1, fy1), score = found
+        face_box = (fx0 + x0, fy0 + y0, fx1 + x0, fy1 + y0)
         return PortraitCrop(True, round(score, 3), region, face_box, detector, crop, jpeg)
+
+    def _find_face(self, crop: np.ndarray) -> tuple[tuple[BoxXYXY, float] | None, FaceDetectorName]:
+        """BlazeFace over the photo area and its zoomed views, then the Haar cascade; boxes in crop pixels."""
+        ch, cw = crop.shape[:2]
+        for i, (vx0, vy0, vx1, vy1) in enumerate(_FACE_VIEWS):
+            ox, oy = round(vx0 * cw), round(vy0 * ch)
+            view = np.ascontiguousarray(crop[oy : round(vy1 * ch), ox : round(vx1 * cw)])
+            found = self._blazeface(view)
+            # a zoomed view magnifies patterns too: a face found there must be surer
+            if found is not None and (i == 0 or found[1] >= _ZOOMED_MIN_SCORE):
+                (bx0, by0, bx1, by1), score = found
+                return ((bx0 + ox, by0 + oy, bx1 + ox, by1 + oy), score), "blazeface"
+        haar = self._haar_face(crop)
+        return (haar, "haar") if haar is not None else (None, "none")
 
     def _blazeface(self, crop_bgr: np.ndarray) -> tuple[BoxXYXY, float] | None:
         if self._blaze is None:
@@ -176,7 +196,7 @@ class PortraitStage:
     def _haar_face(self, crop_bgr: np.ndarray) -> tuple[BoxXYXY, float] | None:
         gray = cv2.equalizeHist(cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY))
         side = min(gray.shape[:2])
-        min_px = max(24, int(side * 0.3))
+        min_px = max(24, int(side * 0.2))
         with self._haar_lock:
             faces = self._haar.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=6, minSize=(min_px, min_px))
         if len(faces) == 0:

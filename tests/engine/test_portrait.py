@@ -103,10 +103,10 @@ def _patterned(kind: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("kind", ["blank", "noise", "stripes", "text", "grey"])
-def test_no_face_gives_no_jpeg(stage: PortraitStage, kind: str) -> None:
+def test_no_face_is_no_face_but_the_photo_area_still_comes_back(stage: PortraitStage, kind: str) -> None:
     crop = stage(_patterned(kind), REGION_XYXY)
     assert not crop.face_found
-    assert crop.jpeg is None
+    assert crop.jpeg is not None and crop.jpeg[:2] == b"\xff\xd8"
     assert crop.face_box_xyxy is None
     assert crop.detector == "none"
     assert crop.face_score == 0.0
