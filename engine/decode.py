@@ -1,4 +1,11 @@
-"""Decode stage: bytes to a BGR image, upright per EXIF, within the vendor's 200-8000 px limits."""
+"""Decode stage: bytes to a BGR image, upright per EXIF, within the vendor's 200-8000 px limits.
+
+The header is read first (Pillow reads it without decoding pixels), so a declared size past the limits
+costs nothing. A file far smaller than any real photo of its declared size is a decompression bomb (a
+7.8 KB 1-bit PNG of 7999x7999 px once cost 1.7 s and 360 MB to decode) and is refused unread; so one
+decode costs at most the pixels of an 8000x8000 image, and only for a file whose size is in
+proportion to them.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,11 @@ from engine.errors import ImageSizeError, UnsupportedImageError
 
 MIN_SIDE_PX = 200
 MAX_SIDE_PX = 8000
+# Below this many pixels a decode is cheap whatever the file's size.
+BOMB_CHECK_MIN_PIXELS = 4_000_000
+# The fewest file bytes per pixel of anything a camera or scanner makes: a flat grey JPEG (the most
+# compressible photo) still takes ~0.004 B/px; a bomb PNG takes ~0.0003.
+MIN_BYTES_PER_PIXEL = 0.002
 _EXIF_ORIENTATION = 0x0112
 # EXIF orientation → (cv2 rotate code or None, flip horizontally first)
 _ORIENT: dict[int, tuple[int | None, bool]] = {
@@ -54,6 +66,8 @@ def decode_image(image_bytes: bytes) -> np.ndarray:
     (w, h), orientation = _header(image_bytes)
     if min(w, h) < MIN_SIDE_PX or max(w, h) > MAX_SIDE_PX:
         raise ImageSizeError(f"image is {w}x{h} px; sides must be {MIN_SIDE_PX}-{MAX_SIDE_PX} px")
+    if w * h > BOMB_CHECK_MIN_PIXELS and len(image_bytes) < w * h * MIN_BYTES_PER_PIXEL:
+        raise ImageSizeError(f"{len(image_bytes)} bytes declaring {w}x{h} px: a decompression bomb")
     buffer = np.frombuffer(image_bytes, dtype=np.uint8)
     img = cv2.imdecode(buffer, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     if img is None:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from api.app import Service, create_app
 from api.auth import build_sign
 from api.settings import Settings
+from engine.protocol import CardEngine
 from engine.types import CardResult, RecognizeOptions
 
 ENDPOINT = "/faceid/v5/ocr_residence_permit_card"
@@ -27,18 +29,23 @@ class CrashingEngine:
 
 
 def run_with_client(
-    tmp_path: Path, body: Callable[[httpx.AsyncClient, Service], Awaitable[httpx.Response]]
+    tmp_path: Path,
+    body: Callable[[httpx.AsyncClient, Service], Awaitable[httpx.Response]],
+    *,
+    engine: CardEngine | None = None,
+    **settings_overrides: Any,
 ) -> httpx.Response:
     """Runs the app's lifespan around `body(client, service)`, all in this process."""
-    settings = Settings(
-        api_keys="k:s",
-        keys_file=None,
-        state_db=tmp_path / "state.sqlite3",
-        generated_keys_file=tmp_path / "keys.json",
-        engine_threads=1,
-        queue_size=0,
-    )
-    app = create_app(settings, engine=CrashingEngine())
+    fields: dict[str, Any] = {
+        "api_keys": "k:s",
+        "keys_file": None,
+        "state_db": tmp_path / "state.sqlite3",
+        "generated_keys_file": tmp_path / "keys.json",
+        "engine_threads": 1,
+        "queue_size": 0,
+        **settings_overrides,
+    }
+    app = create_app(Settings(**fields), engine=engine or CrashingEngine())
 
     async def main() -> httpx.Response:
         async with app.router.lifespan_context(app):
