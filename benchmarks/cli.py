@@ -1,4 +1,4 @@
-"""`hmtocr bench accuracy | speed`: parsers only; the handlers import the heavy parts."""
+"""`hmtocr bench accuracy | speed | soak`: parsers only; the handlers import the heavy parts."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ def _accuracy(args: argparse.Namespace) -> int:
 
 def _speed(args: argparse.Namespace) -> int:
     from benchmarks.speed import handle
+
+    return handle(args)
+
+
+def _soak(args: argparse.Namespace) -> int:
+    from benchmarks.soak import handle
 
     return handle(args)
 
@@ -56,3 +62,16 @@ def register(subparsers: Any) -> None:
     speed.add_argument("--image", help="time this photo (resized to each size) instead of a generated one")
     speed.add_argument("--json", help="write the report here")
     speed.set_defaults(handler=_speed)
+
+    soak = sub.add_parser("soak", help="the real service under valid and bad requests for N minutes (loopback)")
+    soak.add_argument("--minutes", type=float, required=True)
+    soak.add_argument("--concurrency", type=int, default=4, help="clients sending back to back")
+    soak.add_argument("--bad-share", type=float, default=0.1, help="share of bad requests")
+    soak.add_argument("--engine", default="hmt")
+    soak.add_argument("--interval-s", type=float, default=60.0, help="one report row per interval")
+    soak.add_argument("--warmup-minutes", type=float, default=2.0, help="RSS is compared to its level after this")
+    soak.add_argument("--max-rss-growth", type=float, default=0.10, help="fail above this growth after warm-up")
+    soak.add_argument("--images", type=int, default=6, help="generated card photos to send")
+    soak.add_argument("--json", help="write the full report here")
+    soak.add_argument("--markdown", help="write the table here")
+    soak.set_defaults(handler=_soak)
