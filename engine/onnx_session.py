@@ -89,6 +89,8 @@ def line_model_threading(config: EngineConfig) -> tuple[EngineConfig, int]:
 
 
 def _create(path: Path, config: EngineConfig) -> ort.InferenceSession:
+    # Telemetry is on by default in onnxruntime; the service promises to record nothing but its counters.
+    ort.disable_telemetry_events()
     options = ort.SessionOptions()
     options.intra_op_num_threads = config.intra_op_threads
     options.inter_op_num_threads = config.inter_op_threads
