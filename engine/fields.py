@@ -162,7 +162,7 @@ class FieldReader:
             row_index = min(candidates, key=lambda i: abs(rows[i].y_center - prior_y_px))
             column = value_from_mm / layout.CARD_MM_WH[0] * card_wh[0]
             label_glyphs = []
-            after = [g for g in rows[row_index].glyphs if g.x >= column]
+            after = _extend_left(rows[row_index], column)
         stop: Glyph | None = None
         text = "".join(g.char for g in after)
         for s in stop_labels:
@@ -176,6 +176,8 @@ class FieldReader:
         value_min_x = (value_from_mm - 1.0) / layout.CARD_MM_WH[0] * card_wh[0]
         if label_glyphs:
             value_min_x = min(value_min_x, label_glyphs[-1].x)
+        elif after:  # with no label read, the value starts where its run of glyphs does (`_extend_left`)
+            value_min_x = min(value_min_x, after[0].x)
         value = [g for g in after if value_min_x <= g.x <= x_max]
         if split_at_gap:
             value, rest = _split_at_gap(value)
@@ -200,9 +202,13 @@ class FieldReader:
         self, labels: Sequence[Label], rows: Sequence[Row], card_wh: tuple[int, int]
     ) -> dict[str, LabelHit | None]:
         slack = layout.mm_to_px((0.0, _LABEL_ROW_SLACK_MM), card_wh)[1]
+        # where the values this card alone prints were read: another printer's block may sit millimetres off ours
+        # (not the ID number's row: the address above it takes one to three lines)
+        content = [p for p in _content_pairs(rows, card_wh, front=labels[0].side == Side.FRONT) if p[2] != "id"]
+        scale, offset = _fit_rows(content, card_wh)
         hits: dict[str, LabelHit | None] = {}
         for lab in labels:
-            expected_y = layout.mm_to_px(lab.center_mm, card_wh)[1]
+            expected_y = scale * layout.mm_to_px(lab.center_mm, card_wh)[1] + offset
             hit = find_label(rows, lab.text, 0.5 if len(lab.text) <= 2 else 0.6, expected_y, slack)
             hits[lab.text] = None if hit is None else _label_column_only(hit, rows[hit.row], lab, card_wh)
         return hits
@@ -268,8 +274,9 @@ class FieldReader:
                 birth = merge([birth, rest])
         birth_at = len(out)
 
+        printed = self._address_as_printed(rows, lines, hits, birth_row, portrait_x)
         address = self._with_place_names(
-            self._address(rows, lines, hits, labels["address"], card_wh, card_bgr), self._places
+            printed or self._address(rows, lines, hits, labels["address"], card_wh, card_bgr), self._places
         )
         out.append(FieldReading("address", address.text, address.confidences, address.box_xyxy))
 
@@ -284,6 +291,40 @@ class FieldReader:
         out.append(reading)
         out[birth_at:birth_at] = split_birth(self._birth_as_in_id(birth, reading.text))
         return out
+
+    def _address_as_printed(
+        self,
+        rows: Sequence[Row],
+        lines: Sequence[CardLine],
+        hits: dict[str, LabelHit | None],
+        birth_row: int | None,
+        portrait_x: float,
+    ) -> Decoded | None:
+        """Every line printed between the birth row and the ID number's, whatever its width and wherever the
+        printer put it: the address's lines are the only print there. Its column starts where the birth
+        date's does (the values share one column); the 住址 label, read or not, stands left of it. None when
+        either row is not found (then the template places the address)."""
+        id_hit = hits["公民身份号码"]
+        id_row = id_hit.row if id_hit is not None else None
+        if id_row is None:
+            id_row = next((i for i, r in enumerate(rows) if layout.ID_NUMBER_RE.search(r.text)), None)
+        if birth_row is None or id_row is None or id_row - birth_row < 2:
+            return None
+        year = _YEAR_RE.search(rows[birth_row].text)  # the year's first digit, not a label misread as one
+        if year is None:
+            return None
+        pitch = rows[birth_row].y1 - rows[birth_row].y0
+        column = rows[birth_row].glyphs[year.start()].x - 0.6 * pitch
+        parts = []
+        for row in rows[birth_row + 1 : id_row]:
+            value = [g for g in row.glyphs if column <= g.x < portrait_x and g.char not in _ADDRESS_LABEL_CHARS]
+            label_part, rest = _split_at_gap(value)
+            if rest and len(label_part) <= 2:  # a misread label's last character, apart from the value
+                value = rest
+            if value:
+                parts.append(self._decode(lines, self._segments(lines, value, [], None), self._g.address))
+        parts = [p for p in parts if p.text]
+        return merge(parts) if parts else None
 
     def _address(
         self,
@@ -529,6 +570,17 @@ class FieldReader:
 
 
 _BIRTH_ROW_RE = re.compile(r"\d{4}年")
+_ADDRESS_LABEL_CHARS = frozenset("住址")
+# The validity range whole (two full dates), and where its row and the pass number's are printed on our template.
+_VALIDITY_ROW_RE = re.compile(r"20\d{2}\.?\d{2}\.?\d{2}-20\d{2}\.?\d{2}\.?\d{2}")
+_VALIDITY_MM = (0.0, 42.0)
+_PASS_NUMBER_MM = (0.0, 47.0)
+# A glyph this many of the value's pitches before its first one still belongs to it.
+_RUN_ON_PITCHES = 1.4
+_RUN_ON_HEIGHTS = 0.7
+# A printed block this far (share of the card's height) from the template is another printer's, not a misread.
+_MAX_BLOCK_SHIFT = 0.15
+_YEAR_RE = re.compile(r"(19|20)\d{2}")
 
 
 def _cut(card_bgr: np.ndarray, box_xyxy: BoxXYXY) -> np.ndarray:
@@ -562,25 +614,65 @@ def _row_y_map(
     positions; the labels that were read, the ID number's row and the birth row tell by how much, so
     a field whose label is unreadable is still looked for on the right row.
     """
-    pairs: list[tuple[float, float]] = []
+    pairs: list[tuple[float, ...]] = []
     for label in layout.ALL_LABELS:
         hit = hits.get(label.text)
         if hit is not None and label.field != "issue_count":
             pairs.append((layout.mm_to_px(label.center_mm, card_wh)[1], rows[hit.row].y_center))
-    # the ID number's and the birth rows are the front's: on the back a misread label (签 as 年 after the pass
-    # number's digits) must not pass for a birth row
-    for row in rows if front else ():
-        if layout.ID_NUMBER_RE.search(row.text):
-            pairs.append((layout.mm_to_px((0.0, layout.ID_NUMBER_Y_MM), card_wh)[1], row.y_center))
-        elif _BIRTH_ROW_RE.search(row.text) and hits.get("出生") is None:
-            pairs.append((layout.mm_to_px((0.0, 22.8), card_wh)[1], row.y_center))
+    birth_read = hits.get("出生") is not None
+    content = [p for p in _content_pairs(rows, card_wh, front) if not (birth_read and p[2] == "birth")]
+    return _fit_rows(pairs + content, card_wh, content) if content else _fit_rows(pairs, card_wh, [(0.0, 0.0)])
+
+
+def _content_pairs(
+    rows: Sequence[Row], card_wh: tuple[int, int], front: bool
+) -> list[tuple[float, float, str]]:
+    """(template y, observed y, what) for rows whose own text says which they are: the ID number's and the
+    birth row on a front; the validity range's and the pass number's on a back (a misread label, 签 as 年
+    after the pass number's digits, must not pass for a front's birth row there)."""
+    pairs: list[tuple[float, float, str]] = []
+    for row in rows:
+        if front and layout.ID_NUMBER_RE.search(row.text):
+            pairs.append((layout.mm_to_px((0.0, layout.ID_NUMBER_Y_MM), card_wh)[1], row.y_center, "id"))
+        elif front and _BIRTH_ROW_RE.search(row.text):
+            pairs.append((layout.mm_to_px((0.0, 22.8), card_wh)[1], row.y_center, "birth"))
+        elif not front and _VALIDITY_ROW_RE.search(row.text):
+            pairs.append((layout.mm_to_px(_VALIDITY_MM, card_wh)[1], row.y_center, "validity"))
+        elif not front and layout.PASS_NUMBER_RE.search(row.text):
+            pairs.append((layout.mm_to_px(_PASS_NUMBER_MM, card_wh)[1], row.y_center, "pass"))
+    return pairs
+
+
+def _fit_rows(
+    pairs: Sequence[tuple[float, ...]], card_wh: tuple[int, int], content: Sequence[tuple[float, ...]] = ()
+) -> tuple[float, float]:
+    """`observed y = scale * template y + offset`: a line through the pairs when they span a fifth of the card;
+    else the mean shift of the rows read by their own content (`content`, the pairs themselves by default);
+    no change otherwise."""
     template = np.array([p[0] for p in pairs])
-    if len(pairs) < 2 or np.ptp(template) < 0.2 * card_wh[1]:
-        return 1.0, 0.0
-    scale, offset = np.polyfit(template, np.array([p[1] for p in pairs]), 1)
-    if not 0.75 <= scale <= 1.33:
-        return 1.0, 0.0
-    return float(scale), float(offset)
+    if len(pairs) >= 2 and np.ptp(template) >= 0.2 * card_wh[1]:
+        scale, offset = np.polyfit(template, np.array([p[1] for p in pairs]), 1)
+        if 0.75 <= scale <= 1.33:
+            return float(scale), float(offset)
+    shifts = [p[1] - p[0] for p in (content or pairs)]
+    if shifts and abs(float(np.mean(shifts))) <= _MAX_BLOCK_SHIFT * card_wh[1] and np.ptp(shifts) < 0.05 * card_wh[1]:
+        return 1.0, float(np.mean(shifts))
+    return 1.0, 0.0
+
+
+def _extend_left(row: Row, column: float) -> list[Glyph]:
+    """The row's glyphs from `column` on, and the ones just before it that run on at the value's own pitch:
+    another printer's value column may start a character or two left of ours; a label stands a wider gap off."""
+    glyphs = row.glyphs
+    start = next((i for i, g in enumerate(glyphs) if g.x >= column), len(glyphs))
+    if start == len(glyphs) or len(glyphs) - start < 3:
+        return list(glyphs[start:])
+    pitch = float(np.median([b.x - a.x for a, b in itertools.pairwise(glyphs[start:])]))
+    # narrow glyphs (dots, digits) run closer than characters: a character's height is a pitch too
+    reach = max(_RUN_ON_PITCHES * pitch, _RUN_ON_HEIGHTS * (row.y1 - row.y0))
+    while start > 0 and glyphs[start].x - glyphs[start - 1].x <= reach:
+        start -= 1
+    return list(glyphs[start:])
 
 
 def _split_at_gap(glyphs: list[Glyph]) -> tuple[list[Glyph], list[Glyph]]:
