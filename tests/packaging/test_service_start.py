@@ -1,6 +1,6 @@
-"""The service starts on its declared dependencies alone: no package of the bench, build or dev extras is
-imported (or tried) at start-up, and without mediapipe (installed apart, see pyproject's `face` extra) it
-still starts and finds portraits with the Haar cascade."""
+"""The service starts on its declared dependencies alone: no package of the bench, build, train or dev
+extras is imported (or tried) at start-up, and without mediapipe (installed apart, see pyproject's `face`
+extra) it still starts and finds portraits with the Haar cascade."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 # Top-level names of the extras' packages that the service itself has no use for.
-BENCH_BUILD_DEV = ("skimage", "scipy", "psutil", "onnx", "pytest", "mypy", "ruff")
+BENCH_BUILD_DEV = (
+    "skimage", "scipy", "psutil", "onnx", "torch", "pytest", "hypothesis", "schemathesis", "mypy", "ruff",
+)
 FACE = ("mediapipe", "matplotlib")
 
 _SCRIPT = r"""
