@@ -7,11 +7,12 @@ import json
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from api_server import Server
+from api_server import Server, running_server
 from test_api_http import assert_error, post
 
 HEADER_TIMEOUT_S = 2.0
@@ -145,3 +146,20 @@ def test_slow_body_is_cut_off_and_others_are_served_meanwhile(server: Server) ->
     assert result["elapsed_s"] < BODY_TIMEOUT_S + 3, result
     status, body = _json_of(result["raw"])
     assert status == 400 and body["error"] == "BAD_ARGUMENTS"
+
+
+def test_connections_past_the_cap_are_closed_and_the_rest_served(tmp_path: Path) -> None:
+    """uvicorn had no cap on open connections (its own answers a plain-text 503 the vendor has no row for)."""
+    env = {"HMTOCR_API_KEYS": "k:s", "HMTOCR_STATE_DB": str(tmp_path / "s.sqlite3"), "HMTOCR_MAX_CONNECTIONS": "3"}
+    with running_server(tmp_path, env) as (url, _, _):
+        host, port = url.removeprefix("http://").split(":")
+        idle = [socket.create_connection((host, int(port)), timeout=10) for _ in range(3)]
+        try:
+            time.sleep(0.3)
+            with socket.create_connection((host, int(port)), timeout=10) as extra:
+                assert _read_all(extra, timeout_s=5) == b""  # closed at once, nothing read
+        finally:
+            for sock in idle:
+                sock.close()
+        time.sleep(0.3)
+        assert httpx.get(url + "/healthz", timeout=5).status_code == 200
