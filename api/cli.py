@@ -19,6 +19,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "benchmarks.synth.cli",  # synth
     "benchmarks.cli",  # bench accuracy | bench speed
     "modelkit.cli",  # models install | verify | dir
+    "modelkit.train_cli",  # train outline | quality
 )
 
 

@@ -571,6 +571,8 @@ class FieldReader:
 
 _BIRTH_ROW_RE = re.compile(r"\d{4}年")
 _ADDRESS_LABEL_CHARS = frozenset("住址")
+# (template y, observed y, what): a row placed on the card by a label or by its own content
+RowPair = tuple[float, float, str]
 # The validity range whole (two full dates), and where its row and the pass number's are printed on our template.
 _VALIDITY_ROW_RE = re.compile(r"20\d{2}\.?\d{2}\.?\d{2}-20\d{2}\.?\d{2}\.?\d{2}")
 _VALIDITY_MM = (0.0, 42.0)
@@ -614,23 +616,23 @@ def _row_y_map(
     positions; the labels that were read, the ID number's row and the birth row tell by how much, so
     a field whose label is unreadable is still looked for on the right row.
     """
-    pairs: list[tuple[float, ...]] = []
+    pairs: list[RowPair] = []
     for label in layout.ALL_LABELS:
         hit = hits.get(label.text)
         if hit is not None and label.field != "issue_count":
-            pairs.append((layout.mm_to_px(label.center_mm, card_wh)[1], rows[hit.row].y_center))
+            pairs.append((layout.mm_to_px(label.center_mm, card_wh)[1], rows[hit.row].y_center, "label"))
     birth_read = hits.get("出生") is not None
     content = [p for p in _content_pairs(rows, card_wh, front) if not (birth_read and p[2] == "birth")]
-    return _fit_rows(pairs + content, card_wh, content) if content else _fit_rows(pairs, card_wh, [(0.0, 0.0)])
+    return _fit_rows(pairs + content, card_wh, content) if content else _fit_rows(pairs, card_wh, [(0.0, 0.0, "")])
 
 
 def _content_pairs(
     rows: Sequence[Row], card_wh: tuple[int, int], front: bool
-) -> list[tuple[float, float, str]]:
+) -> list[RowPair]:
     """(template y, observed y, what) for rows whose own text says which they are: the ID number's and the
     birth row on a front; the validity range's and the pass number's on a back (a misread label, 签 as 年
     after the pass number's digits, must not pass for a front's birth row there)."""
-    pairs: list[tuple[float, float, str]] = []
+    pairs: list[RowPair] = []
     for row in rows:
         if front and layout.ID_NUMBER_RE.search(row.text):
             pairs.append((layout.mm_to_px((0.0, layout.ID_NUMBER_Y_MM), card_wh)[1], row.y_center, "id"))
@@ -644,7 +646,7 @@ def _content_pairs(
 
 
 def _fit_rows(
-    pairs: Sequence[tuple[float, ...]], card_wh: tuple[int, int], content: Sequence[tuple[float, ...]] = ()
+    pairs: Sequence[RowPair], card_wh: tuple[int, int], content: Sequence[RowPair] = ()
 ) -> tuple[float, float]:
     """`observed y = scale * template y + offset`: a line through the pairs when they span a fifth of the card;
     else the mean shift of the rows read by their own content (`content`, the pairs themselves by default);

@@ -22,6 +22,8 @@ from engine.decode import decode_image
 from engine.errors import CardNotFoundError
 from engine.field_text import FieldReading
 from engine.fields import FieldReader
+from engine.judge.field_confidence import QualityModel, field_features
+from engine.locate.outline_model import LearnedOutline, OutlineModel
 from engine.ocr.kit import OcrKit
 from engine.portrait import PortraitStage
 from engine.types import (
@@ -95,12 +97,29 @@ class Stages:
     fast_reader: CardReader | None
     fields: FieldReader
     portrait: PortraitStage
+    # The learned card outline; None runs the classical searches alone.
+    outline: OutlineModel | None = None
+    # The learned field quality; None keeps the confidence-times-cues formula.
+    quality: QualityModel | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedOutlineUse:
+    """When the learned outline is read first and taken."""
+
+    # confidence (mask IoU x certainty) from which its outline is read before any search
+    trust: float = 0.75
+    # a search's outline this much less covered by the card's mask than the learned one loses to it
+    mask_margin: float = 0.08
 
 
 class CardPipeline:
-    def __init__(self, stages: Stages, today: Callable[[], date] = date.today) -> None:
+    def __init__(
+        self, stages: Stages, today: Callable[[], date] = date.today, learned: LearnedOutlineUse = LearnedOutlineUse()
+    ) -> None:
         self.stages = stages
         self._today = today
+        self._learned = learned
 
     @property
     def name(self) -> str:
@@ -157,6 +176,40 @@ class CardPipeline:
 
     # -- finding the card ---------------------------------------------------------------------
     def _find_and_read(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
+        """The learned outline's reading when the network is sure of the card and the reading is a permit;
+        else the classical searches, whose outline loses to the learned one when the card's mask covers it
+        clearly less."""
+        learned = self._learned_outline(img, timings)
+        first: CardReading | None = None
+        if learned is not None and learned.confidence >= self._learned.trust:
+            first = self._read_learned(img, learned.quad_xy, timings)
+            if first is not None:
+                return first
+        found = self._classical(img, timings)
+        if learned is None or found is None or self.stages.outline is None:
+            return found
+        size_wh = (img.shape[1], img.shape[0])
+        mask_found = self.stages.outline.support(learned.prob, found.quad_xy, size_wh)
+        mask_learned = self.stages.outline.support(learned.prob, learned.quad_xy, size_wh)
+        if mask_found + self._learned.mask_margin < mask_learned:
+            first = first or self._read_learned(img, learned.quad_xy, timings)
+            if first is not None and first.side == found.side:
+                return first
+        return found
+
+    def _learned_outline(self, img: np.ndarray, timings: dict[str, float]) -> LearnedOutline | None:
+        if self.stages.outline is None:
+            return None
+        start = time.perf_counter()
+        learned = self.stages.outline(img)
+        timings["outline"] = (time.perf_counter() - start) * 1000.0
+        return learned
+
+    def _read_learned(self, img: np.ndarray, quad_xy: QuadXY, timings: dict[str, float]) -> CardReading | None:
+        """The learned outline read with the float detector (the checks below were tuned on its lines)."""
+        return self.stages.reader(img, quad_xy, timings)
+
+    def _classical(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:
         """The card alone, read with the photo's frame as its outline, when the anchors agree with it; else the
         best reading the outline searches give, or the card alone's when its anchors sit closer to its frame."""
         alone = self._card_alone(img, timings)
@@ -446,14 +499,19 @@ class CardPipeline:
     def _score_fields(
         self, reading: CardReading, readings: Sequence[FieldReading], paper_bgr: scoring.ColorBGR
     ) -> list[FieldResult]:
-        texts = {r.name: r.text for r in readings}
-        logic = rules.check_side_fields(int(reading.side), texts, self._today())
+        logic = self._logic(reading, readings)
+        judged = self.judge_fields(reading, readings, paper_bgr, logic)
+        model = self.stages.quality
         out = []
         for r in readings:
             quality = 0.0
-            if r.text and r.box_xyxy is not None:
-                cues = scoring.crop_quality_cues(_crop(reading.card_bgr, r.box_xyxy), paper_bgr=paper_bgr)
-                quality = scoring.quality_from_cues(r.confidence, cues)
+            if r.name in judged:
+                cues, features = judged[r.name]
+                quality = (
+                    model.quality(r.name, features)
+                    if model is not None
+                    else scoring.quality_from_cues(r.confidence, cues)
+                )
             out.append(
                 FieldResult(
                     name=r.name,
@@ -463,6 +521,25 @@ class CardPipeline:
                     logic=logic.get(r.name, 0),
                 )
             )
+        return out
+
+    def _logic(self, reading: CardReading, readings: Sequence[FieldReading]) -> dict[str, int]:
+        return rules.check_side_fields(int(reading.side), {r.name: r.text for r in readings}, self._today())
+
+    def judge_fields(
+        self,
+        reading: CardReading,
+        readings: Sequence[FieldReading],
+        paper_bgr: scoring.ColorBGR,
+        logic: dict[str, int] | None = None,
+    ) -> dict[str, tuple[scoring.QualityCues, np.ndarray]]:
+        """Each field read: its crop's cues and the quality model's features."""
+        logic = self._logic(reading, readings) if logic is None else logic
+        out: dict[str, tuple[scoring.QualityCues, np.ndarray]] = {}
+        for r in readings:
+            if r.text and r.box_xyxy is not None:
+                cues = scoring.crop_quality_cues(_crop(reading.card_bgr, r.box_xyxy), paper_bgr=paper_bgr)
+                out[r.name] = (cues, field_features(r.name, r.text, r.confidences, cues, logic.get(r.name, 0)))
         return out
 
     def _card_quad(self, reading: CardReading, size_wh: tuple[int, int]) -> QuadXY:
@@ -589,6 +666,9 @@ def build_kit(config: EngineConfig) -> OcrKit:
 
 
 def pipeline_with_kit(kit: OcrKit, config: EngineConfig) -> CardPipeline:
+    from engine.onnx_session import shared_session
+    from models.registry import load_manifest, resolve_model_path
+
     stages = Stages(
         locator=CardLocator(),
         anchors=AnchorLocator(kit, config.find_max_side_px),
@@ -600,6 +680,8 @@ def pipeline_with_kit(kit: OcrKit, config: EngineConfig) -> CardPipeline:
         ),
         fields=FieldReader(kit.recognizer, kit.normalize),
         portrait=PortraitStage(),
+        outline=OutlineModel(shared_session("card_outline", config)) if "card_outline" in load_manifest() else None,
+        quality=QualityModel.load(resolve_model_path("field_quality")) if "field_quality" in load_manifest() else None,
     )
     return CardPipeline(stages)
 

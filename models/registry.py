@@ -144,6 +144,9 @@ def sha256_of(path: Path) -> str:
 def _locate(entry: ModelEntry) -> Path | None:
     if entry.source_kind == "installed_package":
         return _site_packages_file(entry.source_path)
+    if entry.source_kind == "bundled":  # our own small weights, shipped in this package (models/weights/)
+        path = Path(__file__).parent / entry.source_path
+        return path if path.is_file() else None
     path = models_dir() / entry.file
     return path if path.is_file() else None
 

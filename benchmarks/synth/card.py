@@ -109,9 +109,13 @@ def _base(rng: np.random.Generator, side: int, s: float) -> tuple[np.ndarray, np
     return rgb, alpha
 
 
-def _portrait(rng: np.random.Generator, w: int, h: int, face_present: bool) -> np.ndarray:
-    """Head-and-shoulders photo on a light background, w x h pixels (RGB)."""
+def _portrait(rng: np.random.Generator, w: int, h: int, face_present: bool, wild: bool = False) -> np.ndarray:
+    """Head-and-shoulders photo on a light background, w x h pixels (RGB); `wild`: the face 25-60 % of the
+    width, on backdrops from white to saturated blue or red, placed less centrally."""
     bg = np.array([238, 240, 242], np.float32) + rng.uniform(-10, 8, 3).astype(np.float32)
+    if wild and rng.random() < 0.5:
+        bg = np.array(rng.choice([[60, 120, 200], [200, 40, 40], [235, 235, 235], [150, 170, 190]]), np.float32)
+        bg = bg + rng.uniform(-20, 20, 3).astype(np.float32)
     canvas = np.empty((h, w, 3), np.float32)
     canvas[:] = bg
     if not face_present:
@@ -122,8 +126,8 @@ def _portrait(rng: np.random.Generator, w: int, h: int, face_present: bool) -> n
     sources = assets.face_sources()
     src = sources[int(rng.integers(len(sources)))]
     fx, fy, fw, _ = src.face_xywh
-    # face width 50..62 % of the portrait width, face top 17..26 % from the top
-    scale = w * rng.uniform(0.50, 0.62) / fw
+    # face width 50..62 % of the portrait width (wild: 25..60 %), face top 17..26 % from the top
+    scale = w * (rng.uniform(0.25, 0.60) if wild else rng.uniform(0.50, 0.62)) / fw
     rgb = cv2.resize(src.rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR).astype(np.float32)
     mask = cv2.resize(src.mask, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
     # tint: printed photos are a little flat and warm or cool
@@ -183,31 +187,50 @@ def _emblem(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float) -> None:
 
 
 def render_card(identity: Identity, side: int, rng: np.random.Generator, px_per_mm: float,
-                *, face_present: bool = True) -> FlatCard:
-    """Both sides share the pipeline: pale guilloche base, labels in blue-grey, values in black."""
+                *, face_present: bool = True, wild: bool = False) -> FlatCard:
+    """Both sides share the pipeline: pale guilloche base, labels in blue-grey, values in black.
+
+    `wild` draws from ranges wider than any the engine is tuned on: every font family for every role, label
+    and value sizes, pale labels, each printed block moved up to 2 mm on its own, the row pitch, the address
+    wrapped at 9 to 13 glyphs up to the portrait's edge, the portrait's place and its face's size."""
     s = float(px_per_mm)
     base_rgb, alpha = _base(rng, side, s)
+    if wild:  # card tints beyond our guilloche's
+        base_rgb = np.clip(base_rgb.astype(np.float32) * rng.uniform(0.9, 1.04, 3) + rng.uniform(-8, 6), 0, 255)
+        base_rgb = np.ascontiguousarray(base_rgb.astype(np.uint8))
     img = Image.fromarray(base_rgb)
     pen = _Pen(img, s)
-    label_spec = assets.LABEL_FONTS[int(rng.integers(len(assets.LABEL_FONTS)))]
-    value_spec = assets.pick_value_font(rng)
-    label_h = 2.4 * rng.uniform(0.92, 1.08)
-    value_h = 3.1 * rng.uniform(0.92, 1.06)
+    every_face = [spec for spec, _ in assets.VALUE_FONTS] + list(assets.TITLE_FONTS)
+    label_specs = every_face if wild else list(assets.LABEL_FONTS)
+    label_spec = label_specs[int(rng.integers(len(label_specs)))]
+    value_spec = (
+        assets.VALUE_FONTS[int(rng.integers(len(assets.VALUE_FONTS)))][0] if wild else assets.pick_value_font(rng)
+    )
+    label_h = rng.uniform(1.7, 3.0) if wild else 2.4 * rng.uniform(0.92, 1.08)
+    value_h = rng.uniform(2.6, 3.7) if wild else 3.1 * rng.uniform(0.92, 1.06)
     lf = pen.font(label_spec, label_h)
     vf = pen.font(value_spec, value_h)
     label_c = _color(rng, LABEL_RGB)
+    if wild:  # pale labels, as another printer's (up to 55 % of the way to the paper)
+        fade = rng.uniform(0.0, 0.55)
+        label_c = tuple(int(c * (1 - fade) + 235 * fade) for c in label_c)  # type: ignore[assignment]
     value_c = _color(rng, VALUE_RGB, 8)
     label_gap = float(rng.uniform(0.0, 0.9))  # labels like "姓 名" are often letter-spaced
+
+    def block() -> float:  # each printed block's own registration, in wild cards
+        return _jit(rng, 2.0) if wild else 0.0
+
     fields: dict[str, BoxMM] = {}
     content: dict[str, BoxMM] = {}
     fonts = {"label": label_spec.name, "value": value_spec.name}
     dx, dy = _jit(rng, 0.8), _jit(rng, 0.8)  # whole-layout shift (printing registration)
 
     if side == 0:
-        lx = 6.0 + dx
-        vx = 16.0 + dx + _jit(rng, 0.4)
-        rows = {"name": 9.8, "gender": 16.3, "birth": 22.8, "address": 29.3}
-        rows = {k: v + dy + _jit(rng, 0.3) for k, v in rows.items()}
+        lx = 6.0 + dx + block() / 2
+        vx = 16.0 + dx + _jit(rng, 0.4) + block() / 2
+        pitch = rng.uniform(5.6, 7.0) if wild else 6.5
+        rows = {"name": 9.8, "gender": 9.8 + pitch, "birth": 9.8 + 2 * pitch, "address": 9.8 + 3 * pitch}
+        rows = {k: v + dy + _jit(rng, 0.3) + block() / 3 for k, v in rows.items()}
         for key, label in (("name", "姓名"), ("gender", "性别"), ("birth", "出生"), ("address", "住址")):
             content[f"label_{key}"] = pen.text(label, lx, rows[key], lf, label_c, label_gap)
         name_f = pen.font(value_spec, value_h * rng.uniform(1.0, 1.08))
@@ -225,25 +248,34 @@ def render_card(identity: Identity, side: int, rng: np.random.Generator, px_per_
                                        y, vf, value_c)
         content["label_day"] = pen.text("日", 41.0 + dx + (0.3 if len(ff["birth_day"]) == 2 else 0.0), y, lf, label_c)
         addr_f, addr_h = vf, value_h
-        lines = wrap_address(identity.address, addr_f, (50.0 - 16.0 + _jit(rng, 1.0)) * s)
+        wrap_px = (50.0 - 16.0 + _jit(rng, 1.0)) * s
+        if wild:  # 9 to 13 glyphs a line, never past the portrait's left edge
+            wrap_px = min(float(rng.uniform(9, 13.5)) * addr_f.getlength("国"), (53.5 - vx) * s)
+        lines = wrap_address(identity.address, addr_f, wrap_px)
         while not lines:  # too long for three lines: a smaller font, as the printer would do
             addr_h *= 0.93
             addr_f = pen.font(value_spec, addr_h)
             lines = wrap_address(identity.address, addr_f, 34.5 * s)
-        line_gap = 4.5 * rng.uniform(0.96, 1.04)
+        line_gap = (rng.uniform(3.9, 5.0) if wild else 4.5 * rng.uniform(0.96, 1.04))
         boxes = [pen.text(line, vx, rows["address"] + i * line_gap, addr_f, value_c) for i, line in enumerate(lines)]
         fields["address"] = union(*boxes)
-        id_y = 47.0 + dy + _jit(rng, 0.3)
+        id_y = 47.0 + dy + _jit(rng, 0.3) + (float(rng.uniform(-1.5, 2.0)) if wild else 0.0)
+        if wild:  # below the address's last line, on the card
+            id_y = min(max(id_y, fields["address"][3] + 2.5), 51.0)
         content["label_idcard_number"] = pen.text("公民身份号码", lx, id_y, lf, label_c, label_gap * 0.3)
-        digit_spec = assets.DIGIT_FONTS[int(rng.integers(len(assets.DIGIT_FONTS)))]
+        digit_specs = list(assets.DIGIT_FONTS) + ([spec for spec, _ in assets.VALUE_FONTS] if wild else [])
+        digit_spec = digit_specs[int(rng.integers(len(digit_specs)))]
         fonts["digits"] = digit_spec.name
         fields["idcard_number"] = _digits(pen, identity.idcard_number, 29.0 + dx + _jit(rng, 0.5),
                                           76.0 + dx + _jit(rng, 0.8), id_y, 3.3 * rng.uniform(0.93, 1.05), digit_spec,
                                           value_c)
         # portrait
         px0, py0, px1, py1 = 55.0 + dx + _jit(rng, 0.5), 7.0 + dy + _jit(rng, 0.5), 80.0 + dx, 38.0 + dy
+        if wild:
+            px0, py0 = px0 + block() / 2, py0 + block() / 2
+            px1, py1 = min(82.5, px0 + rng.uniform(22, 27)), min(42.0, py0 + rng.uniform(28, 33))
         pw, ph = round((px1 - px0) * s), round((py1 - py0) * s)
-        portrait = _portrait(rng, pw, ph, face_present)
+        portrait = _portrait(rng, pw, ph, face_present, wild)
         region = np.asarray(img)[round(py0 * s):round(py0 * s) + ph, round(px0 * s):round(px0 * s) + pw]
         blend = (0.9 * portrait.astype(np.float32) + 0.1 * region.astype(np.float32) * portrait / 255.0)
         img.paste(Image.fromarray(blend.clip(0, 255).astype(np.uint8)), (round(px0 * s), round(py0 * s)))
@@ -251,16 +283,19 @@ def render_card(identity: Identity, side: int, rng: np.random.Generator, px_per_
     else:
         _emblem(pen.draw, (14.0 + dx + _jit(rng, 0.4)) * s, (13.0 + dy + _jit(rng, 0.4)) * s, 8.0 * s)
         content["emblem"] = (14.0 + dx - 8, 13.0 + dy - 8, 14.0 + dx + 8, 13.0 + dy + 8)
-        title_spec = assets.TITLE_FONTS[int(rng.integers(len(assets.TITLE_FONTS)))]
+        title_specs = every_face if wild else list(assets.TITLE_FONTS)
+        title_spec = title_specs[int(rng.integers(len(title_specs)))]
         fonts["title"] = title_spec.name
         content["title1"] = pen.spread("中华人民共和国", 30.0 + dx + _jit(rng), 72.0 + dx + _jit(rng), 10.0 + dy,
                                        pen.font(title_spec, 3.6 * rng.uniform(0.93, 1.07)), _color(rng, (20, 20, 20)))
         content["title2"] = pen.spread("港澳台居民居住证", 26.0 + dx + _jit(rng), 80.0 + dx + _jit(rng), 20.0 + dy,
                                        pen.font(title_spec, 5.2 * rng.uniform(0.93, 1.05)), _color(rng, (20, 20, 20)))
-        lx = 13.0 + dx
-        vx = 28.5 + dx + _jit(rng, 1.0)
+        lx = 13.0 + dx + block() / 2
+        vx = 28.5 + dx + _jit(rng, 1.0) + block() / 2
         bf = identity.back_fields()
-        y1, y2 = 37.0 + dy + _jit(rng, 0.3), 42.0 + dy + _jit(rng, 0.3)
+        back_dy = block()
+        pitch_b = rng.uniform(4.4, 5.6) if wild else 5.0
+        y1, y2 = 37.0 + dy + _jit(rng, 0.3) + back_dy, 37.0 + pitch_b + dy + _jit(rng, 0.3) + back_dy
         content["label_issued_by"] = pen.text("签发机关", lx, y1, lf, label_c, label_gap * 0.5)
         fields["issued_by"] = pen.text(identity.issued_by, vx, y1, vf, value_c)
         content["label_valid"] = pen.text("有效期限", lx, y2, lf, label_c, label_gap * 0.5)
@@ -269,7 +304,7 @@ def render_card(identity: Identity, side: int, rng: np.random.Generator, px_per_
         s_w = vf.getlength(identity.valid_text[:10]) / s
         fields["valid_date_start"] = (vbox[0], vbox[1], vbox[0] + s_w, vbox[3])
         fields["valid_date_end"] = (vbox[0] + vf.getlength(identity.valid_text[:11]) / s, vbox[1], vbox[2], vbox[3])
-        y3 = 47.0 + dy + _jit(rng, 0.3)
+        y3 = 37.0 + 2 * pitch_b + dy + _jit(rng, 0.3) + back_dy
         content["label_eep"] = pen.text("通行证号码", lx, y3, lf, label_c, label_gap * 0.3)
         fields["eep_number"] = pen.text(bf["eep_number"], max(vx, 30.0 + dx), y3, vf, value_c)
         if rng.random() < 0.5:  # (a) both on one line
@@ -277,7 +312,7 @@ def render_card(identity: Identity, side: int, rng: np.random.Generator, px_per_
             fields["issue_count"] = pen.text(bf["issue_count"], 68.0 + dx, y3, vf, value_c)
             fonts["layout"] = "one-line"
         else:  # (b) two lines
-            y4 = 51.5 + dy * 0.3 + _jit(rng, 0.2)
+            y4 = min(52.0, y3 + rng.uniform(4.0, 5.0)) if wild else 51.5 + dy * 0.3 + _jit(rng, 0.2)
             content["label_issue_count"] = pen.text("签发次数", lx, y4, lf, label_c, label_gap * 0.5)
             fields["issue_count"] = pen.text(bf["issue_count"], vx, y4, vf, value_c)
             fonts["layout"] = "two-lines"

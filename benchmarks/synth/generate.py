@@ -19,8 +19,9 @@ from benchmarks.synth import special as spc
 from benchmarks.synth.assets import CARD_H_MM, CARD_W_MM
 from benchmarks.synth.cut_out import cut_out
 from benchmarks.synth.data import Identity, add_years, id_check_char, make_identity
+from benchmarks.synth.wild import wild_card
 
-TIER_NAMES: tuple[str, ...] = ("clean", "photo", "hard", "mixed")
+TIER_NAMES: tuple[str, ...] = ("clean", "photo", "hard", "mixed", "wild")
 _GLARED_SHARE = 0.08  # a share of a field's sample points under saturating glare
 CARD_SPECIALS: tuple[str, ...] = ("cut1", "cut2", "occluded", "glare", "no_face", "logic")
 NEGATIVE_SPECIALS: tuple[str, ...] = ("negative_text", "negative_card", "negative_blank")
@@ -54,7 +55,8 @@ def generate_sample(seed: int, tier: str = "photo", *, side: int | None = None,
                     special: str | None = None) -> Sample:
     """A phone photo of a permit (or a special case) with its ground truth.
 
-    tier: clean | photo | hard | mixed (mixed picks clean/photo/hard 30/40/30 and ~15 % specials).
+    tier: clean | photo | hard | mixed (mixed picks clean/photo/hard 30/40/30 and ~15 % specials) | wild
+    (ranges wider than the engine is tuned on: `benchmarks.synth.wild`; no specials).
     side: 0 front, 1 back, None random. special: one of `SPECIALS` or None.
     """
     if tier not in TIER_NAMES:
@@ -73,7 +75,10 @@ def generate_sample(seed: int, tier: str = "photo", *, side: int | None = None,
     side_v = int(rng.integers(0, 2)) if side is None else side
     if special == "no_face":
         side_v = 0
-    if special in NEGATIVE_SPECIALS:
+    if tier == "wild":
+        data, truth = wild_card(rng, side_v)
+        sample = Sample(data, truth, "jpg")
+    elif special in NEGATIVE_SPECIALS:
         sample = _negative(rng, real_tier, special)
     elif special in SIZE_SPECIALS:
         sample = _size(rng, real_tier, special, side_v)
