@@ -66,6 +66,7 @@ def export(model: OutlineNet, path: Path) -> str:
 def train(seed: int, steps: int, batch_size: int, out: Path, threads: int, pool: int) -> int:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
+    out.parent.mkdir(parents=True, exist_ok=True)
     faces = card_pool(np.random.default_rng([seed, 10**9]), pool, pool)
     log.info("pool of %d faces ready", len(faces))
     model = OutlineNet()
