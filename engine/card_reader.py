@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine import geometry, layout, rules
+from engine import layout
+from engine.image import geometry
+from engine.judge import rules
 from engine.ocr.det import TextBox, TextDetector
 from engine.ocr.kit import OcrKit
 from engine.reading import CardLine, LineCut, Row, group_rows, label_part

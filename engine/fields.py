@@ -11,9 +11,10 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from engine import layout, rules
-from engine.birth_agreement import birth_as_in_id
+from engine import layout
 from engine.field_text import BoxXYXY, Decoded, FieldReading, first_match, merge, split_birth, split_validity
+from engine.judge import rules
+from engine.judge.birth_agreement import birth_as_in_id
 from engine.layout import Label
 from engine.ocr.rec import RecLine, TextRecognizer, ctc_decode_fixed
 from engine.places import Alternative, Gazetteer, gazetteer, issuer_gazetteer

@@ -13,19 +13,22 @@ from datetime import date
 
 import numpy as np
 
-from engine import anchored_snap, edge_snap, geometry, layout, print_margins, rules, scoring, template_fit
-from engine.anchor_locate import AnchorLocator
-from engine.card_locate import CardLocator, QuadCandidate, frame_outline
+from engine import layout
 from engine.card_reader import QUICK_ORIENT_LINES, WELL_READ, CardReader, CardReading
 from engine.config import EngineConfig
-from engine.decode import decode_image
 from engine.errors import CardNotFoundError
 from engine.field_text import FieldReading
 from engine.fields import FieldReader
+from engine.image import geometry
+from engine.image.decode import decode_image
+from engine.judge import rules, scoring
 from engine.judge.field_confidence import QualityModel, field_features
+from engine.locate import anchored_snap, edge_snap, print_margins, template_fit
+from engine.locate.anchor_locate import AnchorLocator
+from engine.locate.card_locate import CardLocator, QuadCandidate, frame_outline
 from engine.locate.outline_model import LearnedOutline, OutlineModel
 from engine.ocr.kit import OcrKit
-from engine.portrait import PortraitStage
+from engine.portrait.face_crop import PortraitStage
 from engine.types import (
     EXTRA_FIELDS,
     ZERO_QUAD,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import rules
-from engine.scoring import QualityCues
+from engine.judge import rules
+from engine.judge.scoring import QualityCues
 
 # One group per kind of value: each has its own intercept; the slopes are shared.
 GROUPS: tuple[str, ...] = ("name", "gender", "birth", "address", "idcard_number", "issued_by", "validity",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine import geometry
+from engine.image import geometry
 from engine.types import QuadXY
 
 

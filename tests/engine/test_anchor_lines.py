@@ -13,8 +13,9 @@ import pytest
 
 from benchmarks.synth import generate_sample
 from benchmarks.synth.writer import sample_seed
-from engine import anchor_locate, geometry
 from engine.config import EngineConfig
+from engine.image import geometry
+from engine.locate import anchor_locate
 from engine.ocr.rec import Crop, RecLine, TextRecognizer, pixels
 from engine.pipeline import build_kit
 

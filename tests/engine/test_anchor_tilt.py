@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from benchmarks.synth import generate_sample
-from engine import anchor_locate, geometry
-from engine.card_locate import CardLocator, QuadCandidate
+from engine.image import geometry
+from engine.locate import anchor_locate
+from engine.locate.card_locate import CardLocator, QuadCandidate
 from engine.pipeline import CardPipeline
 from engine.types import QuadXY, RecognizeOptions
 

@@ -10,7 +10,7 @@ import pytest
 from benchmarks.synth import generate_sample
 from benchmarks.synth.special import other_card
 from engine.errors import CardNotFoundError
-from engine.geometry import corner_error_ratio
+from engine.image.geometry import corner_error_ratio
 from engine.pipeline import CardPipeline, _frame_wins
 from engine.types import RecognizeOptions
 

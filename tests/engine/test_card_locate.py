@@ -7,14 +7,14 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from engine.card_locate import (  # noqa: E402
+from engine.image.geometry import corner_error_ratio, quad_aspect, side_lengths  # noqa: E402
+from engine.locate.card_locate import (  # noqa: E402
     CARD_ASPECT,
     CardLocator,
     QuadCandidate,
     orient_long_side_top,
     refine_quad,
 )
-from engine.geometry import corner_error_ratio, quad_aspect, side_lengths  # noqa: E402
 
 CW, CH = 856, 540  # card drawing, px
 LOCATOR = CardLocator()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.synth import generate_sample
-from engine import geometry
+from engine.image import geometry
 from engine.pipeline import CardPipeline
 from engine.types import RecognizeOptions
 

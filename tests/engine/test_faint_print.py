@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks.synth import generate_sample
-from engine import geometry
+from engine.image import geometry
 from engine.pipeline import CardPipeline
 from engine.types import RecognizeOptions, Side
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from benchmarks.synth import generate_sample
-from engine import geometry, layout
+from engine import layout
 from engine.card_reader import even_contrast
 from engine.config import EngineConfig
+from engine.image import geometry
 from engine.ocr.det import TextBox, TextDetector
 from engine.onnx_session import shared_session
 

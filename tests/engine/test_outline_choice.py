@@ -12,9 +12,9 @@ import pytest
 
 from benchmarks.synth import generate_sample
 from benchmarks.synth.writer import sample_seed
-from engine import geometry
-from engine.card_locate import CardLocator, QuadCandidate
 from engine.card_reader import CardReader, CardReading
+from engine.image import geometry
+from engine.locate.card_locate import CardLocator, QuadCandidate
 from engine.pipeline import CardPipeline
 from engine.types import QuadXY, RecognizeOptions
 

@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks.synth import generate_sample
 from engine.errors import CardNotFoundError, ImageSizeError
-from engine.geometry import corner_error_ratio
+from engine.image.geometry import corner_error_ratio
 from engine.pipeline import CardPipeline
 from engine.types import CardResult, RecognizeOptions, ResultCode, Side
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks.synth import assets
-from engine.portrait import PortraitStage, enlarge_box
+from engine.portrait.face_crop import PortraitStage, enlarge_box
 
 CARD_WH = (960, 605)
 # The photo area of the canonical 960 px card (layout.PORTRAIT_MM_XYXY is 52-83 x 4-41 mm).

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from engine.decode import decode_image
 from engine.errors import ImageSizeError, UnsupportedImageError
+from engine.image.decode import decode_image
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow's notes on the corrupt files we feed it
 

@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from engine import anchored_snap, geometry
-from engine.edge_snap import Gradients, snap_to_edges
+from engine.image import geometry
+from engine.locate import anchored_snap
+from engine.locate.edge_snap import Gradients, snap_to_edges
 from engine.types import QuadXY
 
 CARD_WH = (856, 540)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from engine.scoring import card_completeness
-from engine.template_fit import extend_cut_corners
+from engine.judge.scoring import card_completeness
+from engine.locate.template_fit import extend_cut_corners
 from engine.types import QuadXY
 
 SIZE = (1000, 800)

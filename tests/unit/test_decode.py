@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.decode import decode_image
 from engine.errors import ImageSizeError, UnsupportedImageError
+from engine.image.decode import decode_image
 
 
 def _encode(img: np.ndarray, ext: str) -> bytes:

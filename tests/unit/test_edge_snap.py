@@ -3,8 +3,8 @@
 import cv2
 import numpy as np
 
-from engine import geometry
-from engine.edge_snap import Gradients, snap_to_edges
+from engine.image import geometry
+from engine.locate.edge_snap import Gradients, snap_to_edges
 from engine.types import QuadXY
 
 CARD: QuadXY = ((180.0, 150.0), (640.0, 130.0), (655.0, 430.0), (190.0, 445.0))

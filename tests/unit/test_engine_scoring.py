@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.scoring import (
+from engine.judge.scoring import (
     CLEAN_CUES,
     QualityCues,
     card_completeness,

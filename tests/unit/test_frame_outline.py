@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.card_locate import frame_outline
+from engine.locate.card_locate import frame_outline
 
 
 @pytest.mark.parametrize("size_wh", [(856, 540), (1000, 631), (428, 270), (1024, 660), (900, 590)])

@@ -1,4 +1,4 @@
-"""Table tests for engine.geometry."""
+"""Table tests for engine.image.geometry."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.geometry import (
+from engine.image.geometry import (
     clip_quad,
     corner_error_ratio,
     fit_homography,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.locate.print_margins import BOTTOM_SIDE, RIGHT_SIDE, sides_cutting_print
 from engine.ocr.det import TextBox
 from engine.ocr.rec import RecLine
-from engine.print_margins import BOTTOM_SIDE, RIGHT_SIDE, sides_cutting_print
 from engine.reading import CardLine
 from engine.types import Side
 

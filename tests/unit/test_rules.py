@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from engine.rules import (
+from engine.judge.rules import (
     Region,
     add_years,
     check_back,

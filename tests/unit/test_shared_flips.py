@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.anchor_locate import _shared_flips
+from engine.locate.anchor_locate import _shared_flips
 from engine.types import QuadXY
 
 

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from engine import geometry, layout
+from engine import layout
+from engine.image import geometry
+from engine.locate.template_fit import anchor_pairs, anchors_in_image, template_residual
 from engine.reading import Glyph, Row
-from engine.template_fit import anchor_pairs, anchors_in_image, template_residual
 from engine.types import QuadXY, Side
 
 CARD_WH = layout.card_size_px(1000)

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from engine import geometry, layout
+from engine import layout
+from engine.image import geometry
 from engine.reading import Glyph, Row, find_label
 from engine.types import QuadXY, Side
 

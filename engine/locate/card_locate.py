@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from engine.geometry import (
+from engine.image.geometry import (
     NEXT_CORNER,
     FloatArray,
     corner_error_ratio,

@@ -7,10 +7,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine import geometry, layout
+from engine import layout
+from engine.image import geometry
+from engine.locate.template_fit import fit_template
 from engine.ocr.kit import OcrKit
 from engine.reading import crop_line, label_part
-from engine.template_fit import fit_template
 from engine.types import QuadXY, Side
 
 _MAX_LINES = 40

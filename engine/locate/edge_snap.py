@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine import geometry
+from engine.image import geometry
 from engine.types import QuadXY
 
 _WORK_MAX_SIDE_PX = 800

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine import edge_snap, geometry
+from engine.image import geometry
+from engine.locate import edge_snap
 from engine.types import QuadXY
 
 # Each search looks this far (share of the diagonal) either side of where the outline puts a side.
