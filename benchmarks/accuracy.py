@@ -117,7 +117,29 @@ def evaluate(
 
 
 def markdown(report: dict[str, Any]) -> str:
-    return markdown_report({name: e["scores"] for name, e in report["engines"].items()})
+    return markdown_report({name: e["scores"] for name, e in report["engines"].items()}) + _behind_baseline(report)
+
+
+def behind_baseline(report: dict[str, Any], engine: str = "hmt", baseline: str = "baseline") -> list[str]:
+    """Photos the baseline reads entirely right (every field, the side) and `engine` does not."""
+    engines = report["engines"]
+    if engine not in engines or baseline not in engines:
+        return []
+
+    def whole(record: dict[str, Any]) -> bool:
+        return record["kind"] == "card" and not record["wrong_fields"] and not record["error"] and not record["failure"]
+
+    ours = {r["image"]: r for r in engines[engine]["per_image"]}
+    return sorted(r["image"] for r in engines[baseline]["per_image"] if whole(r) and not whole(ours[r["image"]]))
+
+
+def _behind_baseline(report: dict[str, Any]) -> str:
+    behind = behind_baseline(report)
+    if "baseline" not in report["engines"] or "hmt" not in report["engines"]:
+        return ""
+    total = len(report["engines"]["hmt"]["per_image"])
+    listed = ", ".join(behind) if behind else "none"
+    return f"\n\nPhotos the baseline reads entirely right and hmt does not: {len(behind)} of {total} ({listed})\n"
 
 
 def handle(args: Any) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import engine.factory
+import api.engines
 from benchmarks import cli as bench_cli
 from benchmarks.accuracy import evaluate, handle, load_dataset
 from benchmarks.runners import InProcessRunner
@@ -23,14 +23,38 @@ FRONT = {"name": "陈美玲", "idcard_number": "830000199706020042"}
 def write_set(root: Path) -> Path:
     """Three images: a front, a negative, a front that makes the stand-in engine crash."""
     items = {
-        "00000": {"tier": "clean", "kind": "card", "side": 0, "fields": FRONT,
-                  "card_quad_xy": [list(p) for p in QUAD], "completeness": 0, "face_present": False,
-                  "expected_error": None, "injected_logic_errors": []},
-        "00001": {"tier": "photo", "kind": "negative", "side": None, "fields": {}, "card_quad_xy": None,
-                  "completeness": None, "expected_error": "ID_CARD_NOT_FOUND", "injected_logic_errors": []},
-        "00002": {"tier": "photo", "kind": "card", "side": 0, "fields": FRONT,
-                  "card_quad_xy": [list(p) for p in QUAD], "completeness": 0, "face_present": False,
-                  "expected_error": None, "injected_logic_errors": []},
+        "00000": {
+            "tier": "clean",
+            "kind": "card",
+            "side": 0,
+            "fields": FRONT,
+            "card_quad_xy": [list(p) for p in QUAD],
+            "completeness": 0,
+            "face_present": False,
+            "expected_error": None,
+            "injected_logic_errors": [],
+        },
+        "00001": {
+            "tier": "photo",
+            "kind": "negative",
+            "side": None,
+            "fields": {},
+            "card_quad_xy": None,
+            "completeness": None,
+            "expected_error": "ID_CARD_NOT_FOUND",
+            "injected_logic_errors": [],
+        },
+        "00002": {
+            "tier": "photo",
+            "kind": "card",
+            "side": 0,
+            "fields": FRONT,
+            "card_quad_xy": [list(p) for p in QUAD],
+            "completeness": 0,
+            "face_present": False,
+            "expected_error": None,
+            "injected_logic_errors": [],
+        },
     }
     for stem, truth in items.items():
         (root / f"{stem}.jpg").write_bytes(stem.encode())  # the stand-in engine reads the stem
@@ -62,7 +86,7 @@ def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
     def build(name: str = "hmt", config: EngineConfig | None = None) -> StandInEngine:
         return StandInEngine(name, wrong_name=(name == "baseline"))
 
-    monkeypatch.setattr(engine.factory, "build_engine", build)
+    monkeypatch.setattr(api.engines, "build_engine", build)
 
 
 def test_load_dataset_skips_images_without_truth(tmp_path: Path) -> None:
@@ -92,10 +116,24 @@ def test_cli_writes_json_and_markdown(tmp_path: Path, stand_in: None, capsys: py
     data = write_set(tmp_path / "set")
     parser = argparse.ArgumentParser()
     bench_cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args([
-        "bench", "accuracy", "--data", str(data), "--engine", "hmt", "--engine", "baseline",
-        "--json", str(tmp_path / "r.json"), "--markdown", str(tmp_path / "r.md"), "--workers", "2",
-    ])
+    args = parser.parse_args(
+        [
+            "bench",
+            "accuracy",
+            "--data",
+            str(data),
+            "--engine",
+            "hmt",
+            "--engine",
+            "baseline",
+            "--json",
+            str(tmp_path / "r.json"),
+            "--markdown",
+            str(tmp_path / "r.md"),
+            "--workers",
+            "2",
+        ]
+    )
     assert args.handler is not None
     assert handle(args) == 0
     out = capsys.readouterr().out
@@ -112,3 +150,27 @@ def test_speed_parser_defaults() -> None:
     bench_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["bench", "speed", "--http"])
     assert args.sizes == [800, 1600, 3000] and args.concurrency == [1, 2, 4] and args.http
+
+
+def test_photos_the_baseline_reads_whole_and_hmt_does_not_are_listed() -> None:
+    from benchmarks.accuracy import behind_baseline
+
+    def record(image: str, wrong: list[str], kind: str = "card") -> dict[str, object]:
+        return {"image": image, "kind": kind, "wrong_fields": wrong, "error": None, "failure": None}
+
+    report = {
+        "engines": {
+            "hmt": {
+                "per_image": [
+                    record("a", ["name"]),
+                    record("b", []),
+                    record("c", ["address"]),
+                    record("n", [], "negative"),
+                ]
+            },
+            "baseline": {
+                "per_image": [record("a", []), record("b", []), record("c", ["name"]), record("n", [], "negative")]
+            },
+        }
+    }
+    assert behind_baseline(report) == ["a"]
