@@ -27,6 +27,7 @@ from api import errors
 from api.crypto import CipherPair, CryptoError, load_pair
 from api.docs_assets import install_offline_docs
 from api.edge import ENDPOINT, Edge
+from api.engines import build_engine
 from api.handler import Service, error_response, handle, log_internal, parse_exception_range
 from api.keys import ApiKey
 from api.limits import Slots
@@ -35,7 +36,6 @@ from api.metrics import Metrics
 from api.openapi import OPENAPI_REQUEST, OPENAPI_RESPONSES, install_openapi_components
 from api.settings import Settings
 from api.store import StateStore
-from engine.factory import build_engine
 from engine.protocol import CardEngine
 
 __all__ = ["ENDPOINT", "Service", "create_app", "parse_exception_range", "resolve_keys"]

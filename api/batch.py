@@ -112,8 +112,8 @@ def _bounded(executor: ThreadPoolExecutor, fn: Any, items: Sequence[Path], limit
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from api.engines import build_engine
     from engine.config import EngineConfig
-    from engine.factory import build_engine
 
     out_path = Path(args.out)
     paths = expand_paths(args.paths)

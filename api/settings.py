@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HMTOCR_", extra="ignore")
 
     # engine
-    engine: str = Field(default="hmt", description="engine name for engine.factory.build_engine: hmt | baseline")
+    engine: str = Field(default="hmt", description="engine name for api.engines.build_engine: hmt | baseline")
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     device_id: int = 0
     intra_op_threads: int = Field(default=1, ge=0, description="onnxruntime threads per engine call")

@@ -1,6 +1,6 @@
 """Engine adapters for the benchmarks: every way of asking an engine gives a `scoring.Prediction`.
 
-- `InProcessRunner`: `engine.factory.build_engine(name)`, its `CardResult` passed through the same
+- `InProcessRunner`: `api.engines.build_engine(name)`, its `CardResult` passed through the same
   wire mapping the service uses (`api.wire.card_result_to_wire` then `parse_wire_response`), so an
   in-process score is the score the service would get.
 - `HttpRunner`: any server speaking the vendor protocol (our service, the baseline behind it, or the
@@ -82,7 +82,7 @@ class InProcessRunner:
     """An engine built by name in this process; thread-safe like the engine it wraps."""
 
     def __init__(self, engine_name: str, config: EngineConfig | None = None) -> None:
-        from engine.factory import build_engine
+        from api.engines import build_engine
 
         self._engine = build_engine(engine_name, config or EngineConfig())
         self._name = engine_name

@@ -161,9 +161,9 @@ def time_engine_in_process(
     engine_name: str, images: dict[int, bytes], repeat: int, warmup: int, threads: int
 ) -> dict[str, Any]:
     """Child-process body: build, warm up, time. Returns JSON-ready figures."""
+    from api.engines import build_engine
     from benchmarks.machine import providers_of
     from engine.config import EngineConfig
-    from engine.factory import build_engine
     from engine.types import RecognizeOptions
 
     rss_start = _rss_mib()

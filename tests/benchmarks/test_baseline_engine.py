@@ -11,18 +11,15 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from engine.baseline import (
-    BaselineEngine,
+from benchmarks.baseline import BaselineEngine
+from benchmarks.baseline.field_rules import parse_back, parse_front, result_code
+from benchmarks.baseline.labels import detect_side, label_order_inverted
+from benchmarks.baseline.pp_ocr import decode_image
+from benchmarks.baseline.text_lines import (
     TextLine,
-    decode_image,
-    detect_side,
     group_rows,
     id_checksum_ok,
-    label_order_inverted,
     normalize_text,
-    parse_back,
-    parse_front,
-    result_code,
     rotate_clockwise,
     unrotate_point,
 )
