@@ -33,7 +33,7 @@ import psutil
 
 from api.auth import build_sign
 from benchmarks.machine import machine_info
-from benchmarks.speed import percentile
+from benchmarks.speed_stats import percentile
 
 ENDPOINT = "/faceid/v5/ocr_residence_permit_card"
 START_TIMEOUT_S = 300.0

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from benchmarks import cli as bench_cli
-from benchmarks.speed import image_at_long_side, percentile, sample_image_bgr, summarize
+from benchmarks.speed_engine import image_at_long_side, sample_image_bgr
+from benchmarks.speed_stats import percentile, summarize
 
 
 @pytest.mark.parametrize(
