@@ -17,6 +17,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache  # the layering contracts in .importlinter
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
