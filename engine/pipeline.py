@@ -209,7 +209,12 @@ class CardPipeline:
         return learned
 
     def _read_learned(self, img: np.ndarray, quad_xy: QuadXY, timings: dict[str, float]) -> CardReading | None:
-        """The learned outline read with the float detector (the checks below were tuned on its lines)."""
+        """The learned outline read with the int8 detector, kept when well read; else with the float one."""
+        fast = self.stages.fast_reader
+        if fast is not None:
+            quick = fast(img, quad_xy, timings)
+            if quick is not None and quick.labels_found >= WELL_READ:
+                return quick
         return self.stages.reader(img, quad_xy, timings)
 
     def _classical(self, img: np.ndarray, timings: dict[str, float]) -> CardReading | None:

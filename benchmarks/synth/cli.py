@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-TIERS = ("clean", "photo", "hard", "mixed")
+TIERS = ("clean", "photo", "hard", "mixed", "wild")
 # the generator's special cases, listed here so the parser needs no heavy import
 SPECIALS = (
     "cut1", "cut2", "occluded", "glare", "no_face", "logic", "negative_text", "negative_card", "negative_blank",
@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--n", type=int, required=True, help="number of samples")
     p.add_argument("--seed", type=int, default=0, help="set seed (default 0)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--tier", choices=TIERS, default="mixed", help="difficulty (default mixed)")
+    p.add_argument("--tier", choices=TIERS, default="mixed", help="difficulty (default mixed; wild: ranges wider than any tuned tier)")
     p.add_argument("--special", choices=SPECIALS, default=None,
                    help="every sample this special case (card_alone: the card cut out of its photo, as a client app "
                         "sends it)")
