@@ -110,8 +110,9 @@ class Stages:
 class LearnedOutlineUse:
     """When the learned outline is read first and taken."""
 
-    # confidence (mask IoU x certainty) from which its outline is read before any search
-    trust: float = 0.75
+    # confidence (mask IoU x certainty) from which its outline, snapped to the photo's edges, is read before any
+    # search: on fresh photos of every tier and the field sample, 95 % of such outlines are within 2 %
+    trust: float = 0.85
     # a search's outline this much less covered by the card's mask than the learned one loses to it
     mask_margin: float = 0.08
 
@@ -183,6 +184,9 @@ class CardPipeline:
         else the classical searches, whose outline loses to the learned one when the card's mask covers it
         clearly less."""
         learned = self._learned_outline(img, timings)
+        if learned is not None:
+            # the mask's outline is a few pixels soft: the photo's own edges near it set it exactly
+            learned = dataclasses.replace(learned, quad_xy=self.stages.locator.refine_quad(img, learned.quad_xy, ()))
         first: CardReading | None = None
         if learned is not None and learned.confidence >= self._learned.trust:
             first = self._read_learned(img, learned.quad_xy, timings)
@@ -196,7 +200,7 @@ class CardPipeline:
         mask_learned = self.stages.outline.support(learned.prob, learned.quad_xy, size_wh)
         if mask_found + self._learned.mask_margin < mask_learned:
             first = first or self._read_learned(img, learned.quad_xy, timings)
-            if first is not None and first.side == found.side:
+            if first is not None and first.side == found.side and first.labels_found >= found.labels_found - 1:
                 return first
         return found
 

@@ -22,6 +22,8 @@ class QuadFitSettings:
     side_trim_share: float = 0.12  # each end of a side left out of its line fit (rounded corners)
     frame_margin_px: float = 1.5  # mask pixels this close to the mask's border are the photo's frame
     min_side_points: int = 6
+    # a corner the side lines put further than this share of the diagonal from the first 4-gon's is not trusted
+    corner_reach: float = 0.15
 
 
 def _first_quad(contour: np.ndarray) -> np.ndarray:
@@ -81,25 +83,25 @@ def long_side_first(quad: np.ndarray) -> QuadXY:
     return geometry.scale_quad(ordered, 1.0)
 
 
-def fit_quad(prob: np.ndarray, settings: QuadFitSettings = QuadFitSettings()) -> tuple[np.ndarray, float] | None:
+def fit_quad(prob: np.ndarray, s: QuadFitSettings = QuadFitSettings()) -> tuple[np.ndarray, float] | None:
     """Corners (4, 2) in mask pixels and the fit's agreement with the mask (IoU), or None: no card."""
-    mask = (prob >= settings.threshold).astype(np.uint8)
+    mask = (prob >= s.threshold).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return None
     biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    if stats[biggest, cv2.CC_STAT_AREA] < settings.min_area_share * mask.size:
+    if stats[biggest, cv2.CC_STAT_AREA] < s.min_area_share * mask.size:
         return None
     blob = (labels == biggest).astype(np.uint8)
     contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     contour = max(contours, key=cv2.contourArea)
     quad = _first_quad(contour)
-    lines = _side_lines(contour.reshape(-1, 2).astype(np.float64), quad, (mask.shape[1], mask.shape[0]), settings)
+    lines = _side_lines(contour.reshape(-1, 2).astype(np.float64), quad, (mask.shape[1], mask.shape[0]), s)
     corners = []
     for i in range(4):
         p = _intersect(*lines[(i - 1) % 4], *lines[i])
         # two nearly parallel neighbours meet far away: keep the first corner there
-        far = p is None or np.linalg.norm(p - quad[i]) > 0.5 * np.linalg.norm(quad[i] - quad[(i + 2) % 4])
+        far = p is None or np.linalg.norm(p - quad[i]) > s.corner_reach * np.linalg.norm(quad[i] - quad[(i + 2) % 4])
         corners.append(quad[i] if far or p is None else p)
     fitted = np.array(corners, np.float64)
     drawn = np.zeros_like(blob)

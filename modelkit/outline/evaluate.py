@@ -36,7 +36,10 @@ def _session(path: Path) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def evaluate(model: OutlineModel, folder: Path, show: Path | None = None) -> dict[str, Any]:
+def evaluate(model: OutlineModel, folder: Path, show: Path | None = None, refine: bool = False) -> dict[str, Any]:
+    from engine.locate.card_locate import CardLocator
+
+    locator = CardLocator()
     errors: list[float] = []
     times: list[float] = []
     negatives = rejected = 0
@@ -56,11 +59,14 @@ def evaluate(model: OutlineModel, folder: Path, show: Path | None = None) -> dic
             negatives += 1
             rejected += found is None or found.confidence < 0.5
             continue
-        err = corner_error(found.quad_xy if found else None, truth.card_quad_xy)
+        quad = found.quad_xy if found else None
+        if refine and quad is not None:
+            quad = locator.refine_quad(img, quad, ())
+        err = corner_error(quad, truth.card_quad_xy)
         errors.append(err)
         if show is not None and found is not None and err > 0.02:
             cv2.polylines(img, [np.array(truth.card_quad_xy, np.int32)], True, (0, 255, 0), 3)
-            cv2.polylines(img, [np.array(found.quad_xy, np.int32)], True, (0, 0, 255), 3)
+            cv2.polylines(img, [np.array(quad, np.int32)], True, (0, 0, 255), 3)
             s = 800 / max(img.shape[:2])
             show.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(show / f"{truth_path.stem}.jpg"), cv2.resize(img, None, fx=s, fy=s))
@@ -81,10 +87,12 @@ def main() -> int:
     parser.add_argument("model", type=Path)
     parser.add_argument("folders", type=Path, nargs="+")
     parser.add_argument("--show", type=Path, default=None, help="write photos outlined > 2 % off here")
+    parser.add_argument("--refine", action="store_true", help="snap the outline to the photo's edges too")
     args = parser.parse_args()
     model = OutlineModel(_session(args.model))
     for folder in args.folders:
-        print(folder, json.dumps(evaluate(model, folder, args.show / folder.name if args.show else None)))
+        show = args.show / folder.name if args.show else None
+        print(folder, json.dumps(evaluate(model, folder, show, args.refine)))
     return 0
 
 
