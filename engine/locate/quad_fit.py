@@ -2,7 +2,8 @@
 
 The mask's outline is cut into four sides by a first 4-gon; each side's own points (not its ends, which the
 rounded corners bend, and not where the photo's frame cuts the card) get a robust line fit, and the
-corners are where neighbouring lines meet, so a card cut by the frame gets corners outside the photo."""
+corners are where neighbouring lines meet. A side the frame hides stays on the frame: where the card goes
+on beyond it is for the classical cut-card logic to say."""
 
 from __future__ import annotations
 
