@@ -42,7 +42,8 @@ def prediction_from_card(card: CardResult, latency_ms: float) -> Prediction:
         card_quad_xy=card.card_quad_xy,
         completeness=card.completeness,
         result_code=int(card.result_code),
-        portrait_returned=portrait is not None and bool(portrait.jpeg),
+        # the photo area comes back on every front when asked: what is judged is whether a face was found
+        portrait_returned=portrait is not None and portrait.face_found,
     )
 
 
