@@ -14,11 +14,8 @@ from datetime import date
 import numpy as np
 
 from engine import layout
-from engine.card_reader import QUICK_ORIENT_LINES, WELL_READ, CardReader, CardReading
 from engine.config import EngineConfig
 from engine.errors import CardNotFoundError
-from engine.field_text import FieldReading
-from engine.fields import FieldReader
 from engine.image import geometry
 from engine.image.decode import decode_image
 from engine.judge import rules, scoring
@@ -29,6 +26,9 @@ from engine.locate.card_locate import CardLocator, QuadCandidate, frame_outline
 from engine.locate.outline_model import LearnedOutline, OutlineModel
 from engine.ocr.kit import OcrKit
 from engine.portrait.face_crop import PortraitStage
+from engine.read.card_reader import QUICK_ORIENT_LINES, WELL_READ, CardReader, CardReading
+from engine.read.field_text import FieldReading
+from engine.read.fields import FieldReader
 from engine.types import (
     EXTRA_FIELDS,
     ZERO_QUAD,
@@ -656,12 +656,12 @@ def _crop(card_bgr: np.ndarray, box_xyxy: tuple[float, float, float, float]) -> 
 
 def build_kit(config: EngineConfig) -> OcrKit:
     """The shared text models for this configuration (the detectors on the device the recogniser got)."""
-    from engine.normalize import normalize_text
     from engine.ocr.cls import TextAngleClassifier
     from engine.ocr.det import TextDetector
     from engine.ocr.lanes import Lanes
     from engine.ocr.rec import CPU_WIDTH_BUCKET_PX, GPU_WIDTH_BUCKET_PX, TextRecognizer
     from engine.onnx_session import active_provider, detector_model, line_model_threading, shared_session
+    from engine.read.normalize import normalize_text
 
     line_config, lane_count = line_model_threading(config)
     rec_session = shared_session("text_rec", line_config)

@@ -21,7 +21,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--n", type=int, required=True, help="number of samples")
     p.add_argument("--seed", type=int, default=0, help="set seed (default 0)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--tier", choices=TIERS, default="mixed", help="difficulty (default mixed; wild: ranges wider than any tuned tier)")
+    p.add_argument("--tier", choices=TIERS, default="mixed",
+                   help="difficulty (default mixed; wild: ranges wider than any tuned tier)")
     p.add_argument("--special", choices=SPECIALS, default=None,
                    help="every sample this special case (card_alone: the card cut out of its photo, as a client app "
                         "sends it)")

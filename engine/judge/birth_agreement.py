@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from engine.places import SURE, Alternative
+from engine.read.places import SURE, Alternative
 
 # The recogniser's own probability for the number's digit, at or next to where it read another one: more
 # than a place name needs (0.001), since a date has no other characters of its own to vouch for it.

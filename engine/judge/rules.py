@@ -1,7 +1,7 @@
 """Pure rules for the residence permit: ID number (GB 11643), pass number, dates, per-field logic flags.
 
 Every function here is pure (no I/O, no clock: `today` is an argument) and works on wire text, i.e.
-text already normalised by `engine.normalize.normalize_text` and formatted as the wire returns it.
+text already normalised by `engine.read.normalize.normalize_text` and formatted as the wire returns it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from engine import layout
 from engine.image import geometry
 from engine.locate.template_fit import fit_template
 from engine.ocr.kit import OcrKit
-from engine.reading import crop_line, label_part
+from engine.read.reading import crop_line, label_part
 from engine.types import QuadXY, Side
 
 _MAX_LINES = 40

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.reading import CardLine
+from engine.read.reading import CardLine
 from engine.types import Side
 
 # The front's print ends ~4 mm inside the card's right and bottom edges (its ID number, the address lines):

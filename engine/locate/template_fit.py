@@ -11,7 +11,7 @@ import numpy as np
 
 from engine import layout
 from engine.image import geometry
-from engine.reading import Glyph, Row, find_label
+from engine.read.reading import Glyph, Row, find_label
 from engine.types import QuadXY, Side
 
 _MIN_LABELS = 3

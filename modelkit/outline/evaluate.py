@@ -49,8 +49,8 @@ def evaluate(model: OutlineModel, folder: Path, show: Path | None = None, refine
         if image_path is None:
             continue
         truth = Truth.from_json(json.loads(truth_path.read_text("utf-8")))
-        img = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
-        if img is None:
+        img = np.asarray(cv2.imread(str(image_path), cv2.IMREAD_COLOR), np.uint8)
+        if img.ndim != 3:
             continue
         start = time.perf_counter()
         found = model(img)

@@ -11,7 +11,7 @@ import pytest
 from benchmarks.synth import generate_sample
 from benchmarks.synth.writer import sample_seed
 from engine.pipeline import CardPipeline
-from engine.reading import group_rows
+from engine.read.reading import group_rows
 from engine.types import RecognizeOptions, Side
 
 FlatCard = Callable[[int, int, bool], tuple[np.ndarray, dict[str, str]]]

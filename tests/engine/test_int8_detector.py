@@ -10,11 +10,11 @@ import pytest
 
 from benchmarks.synth import generate_sample
 from engine import layout
-from engine.card_reader import even_contrast
 from engine.config import EngineConfig
 from engine.image import geometry
 from engine.ocr.det import TextBox, TextDetector
 from engine.onnx_session import shared_session
+from engine.read.card_reader import even_contrast
 
 _CONFIG = EngineConfig(intra_op_threads=2)
 FlatCard = Callable[[int, int, bool], tuple[np.ndarray, dict[str, str]]]

@@ -13,7 +13,7 @@ from engine.ocr.det import TextDetector
 from engine.ocr.lanes import Lanes
 from engine.ocr.rec import TextRecognizer
 from engine.onnx_session import shared_session
-from engine.reading import LineCut, crop_line
+from engine.read.reading import LineCut, crop_line
 
 FlatCard = Callable[[int, int, bool], tuple[np.ndarray, dict[str, str]]]
 _ONE_THREAD = EngineConfig(intra_op_threads=1)

@@ -12,10 +12,10 @@ import pytest
 
 from benchmarks.synth import generate_sample
 from benchmarks.synth.writer import sample_seed
-from engine.card_reader import CardReader, CardReading
 from engine.image import geometry
 from engine.locate.card_locate import CardLocator, QuadCandidate
 from engine.pipeline import CardPipeline
+from engine.read.card_reader import CardReader, CardReading
 from engine.types import QuadXY, RecognizeOptions
 
 SEEDS = (72_000, 72_001, 72_002, 72_003)

@@ -11,7 +11,7 @@ SKIP_DIRS = {".venv", "build", "out", "data", "node_modules", "__pycache__"}
 # Still over the limit, waiting to be split into engine/read/ and a short pipeline (issue 18). An entry
 # leaves this list as soon as its file is split: the second test fails while it stays.
 OVER_LIMIT_FOR_NOW = {
-    "engine/fields.py",
+    "engine/read/fields.py",
     "engine/pipeline.py",
 }
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from engine.judge.birth_agreement import birth_as_in_id
-from engine.places import Alternative
+from engine.read.places import Alternative
 
 ID_BIRTH = date(1994, 8, 5)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.field_text import Decoded, split_birth, split_validity
+from engine.read.field_text import Decoded, split_birth, split_validity
 
 BOX = (100.0, 10.0, 400.0, 40.0)
 

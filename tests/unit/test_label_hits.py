@@ -2,8 +2,8 @@
 character (pure functions over rows of glyphs, no models)."""
 
 from engine import layout
-from engine.fields import _label_column_only
-from engine.reading import Glyph, Row, find_label
+from engine.read.fields import _label_column_only
+from engine.read.reading import Glyph, Row, find_label
 
 CARD_WH = layout.card_size_px(1000)
 SX = CARD_WH[0] / layout.CARD_MM_WH[0]

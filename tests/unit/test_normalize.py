@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.normalize import TRAD_TO_SIMPLIFIED, normalize_text
+from engine.read.normalize import TRAD_TO_SIMPLIFIED, normalize_text
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.places import MIN_ALTERNATIVE_PROB, Gazetteer, gazetteer, issuer_gazetteer
+from engine.read.places import MIN_ALTERNATIVE_PROB, Gazetteer, gazetteer, issuer_gazetteer
 
 
 def _seen(alternatives: dict[tuple[int, str], float]) -> object:

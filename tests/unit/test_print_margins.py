@@ -8,7 +8,7 @@ import pytest
 from engine.locate.print_margins import BOTTOM_SIDE, RIGHT_SIDE, sides_cutting_print
 from engine.ocr.det import TextBox
 from engine.ocr.rec import RecLine
-from engine.reading import CardLine
+from engine.read.reading import CardLine
 from engine.types import Side
 
 CARD_WH = (856, 540)

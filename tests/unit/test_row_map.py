@@ -1,8 +1,8 @@
 """Where the printed rows really are, from the anchors read (pure functions over rows of glyphs)."""
 
 from engine import layout
-from engine.fields import _row_y_map
-from engine.reading import Glyph, Row, find_label
+from engine.read.fields import _row_y_map
+from engine.read.reading import Glyph, Row, find_label
 
 CARD_WH = layout.card_size_px(1000)
 SX = CARD_WH[0] / layout.CARD_MM_WH[0]

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.card_reader import even_contrast, side_from_rows
-from engine.reading import Glyph, Row
+from engine.read.card_reader import even_contrast, side_from_rows
+from engine.read.reading import Glyph, Row
 from engine.types import Side
 
 

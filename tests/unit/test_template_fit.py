@@ -6,7 +6,7 @@ import pytest
 from engine import layout
 from engine.image import geometry
 from engine.locate.template_fit import anchor_pairs, anchors_in_image, template_residual
-from engine.reading import Glyph, Row
+from engine.read.reading import Glyph, Row
 from engine.types import QuadXY, Side
 
 CARD_WH = layout.card_size_px(1000)

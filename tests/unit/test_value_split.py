@@ -1,8 +1,8 @@
 """Where a pass number's value ends on its row, and where it starts when the label's last character was misread
 where values begin (pure, on glyph positions)."""
 
-from engine.fields import _split_at_gap
-from engine.reading import Glyph
+from engine.read.fields import _split_at_gap
+from engine.read.reading import Glyph
 
 
 def _glyphs(*runs: tuple[str, float]) -> list[Glyph]:

@@ -12,13 +12,13 @@ import cv2
 import numpy as np
 
 from engine import layout
-from engine.field_text import BoxXYXY, Decoded, FieldReading, first_match, merge, split_birth, split_validity
 from engine.judge import rules
 from engine.judge.birth_agreement import birth_as_in_id
 from engine.layout import Label
 from engine.ocr.rec import RecLine, TextRecognizer, ctc_decode_fixed
-from engine.places import Alternative, Gazetteer, gazetteer, issuer_gazetteer
-from engine.reading import CardLine, Glyph, LabelHit, Row, find_label, match_label
+from engine.read.field_text import BoxXYXY, Decoded, FieldReading, first_match, merge, split_birth, split_validity
+from engine.read.places import Alternative, Gazetteer, gazetteer, issuer_gazetteer
+from engine.read.reading import CardLine, Glyph, LabelHit, Row, find_label, match_label
 from engine.types import Side
 
 DIGITS = "0123456789"

@@ -18,7 +18,7 @@ from engine.image import geometry
 from engine.judge import rules
 from engine.ocr.det import TextBox, TextDetector
 from engine.ocr.kit import OcrKit
-from engine.reading import CardLine, LineCut, Row, group_rows, label_part
+from engine.read.reading import CardLine, LineCut, Row, group_rows, label_part
 from engine.types import QuadXY, Side
 
 # Text detection runs on a smaller copy of the flat card: labels stay ~16 px high, twice as fast.
