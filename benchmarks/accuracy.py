@@ -25,6 +25,7 @@ from benchmarks.scoring import (
     markdown_report,
     score_by_tier,
 )
+from benchmarks.silent_errors import markdown_silent, silent_error_figures
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ def per_image_records(images: Sequence[LabelledImage], predictions: Sequence[Pre
                 "side": pred.side,
                 "wrong_fields": sorted(iter_field_mismatches(item.truth, pred)) if item.truth.positive else [],
                 "corner_error": _corner_error(item.truth, pred),
+                "result": pred.result_code,
                 "latency_ms": round(pred.latency_ms, 1),
             }
         )
@@ -111,13 +113,19 @@ def evaluate(
         samples = [(item.truth, pred) for item, pred in zip(images, predictions, strict=True)]
         report["engines"][runner.name] = {
             "scores": score_by_tier(samples),
+            "silent": silent_error_figures(samples),
             "per_image": per_image_records(images, predictions),
         }
     return _json_safe(report)  # type: ignore[no-any-return]
 
 
 def markdown(report: dict[str, Any]) -> str:
-    return markdown_report({name: e["scores"] for name, e in report["engines"].items()}) + _behind_baseline(report)
+    silent = {name: e["silent"] for name, e in report["engines"].items() if "silent" in e}
+    return (
+        markdown_report({name: e["scores"] for name, e in report["engines"].items()})
+        + _behind_baseline(report)
+        + (markdown_silent(silent) if silent else "")
+    )
 
 
 def behind_baseline(report: dict[str, Any], engine: str = "hmt", baseline: str = "baseline") -> list[str]:

@@ -174,3 +174,12 @@ def test_photos_the_baseline_reads_whole_and_hmt_does_not_are_listed() -> None:
         }
     }
     assert behind_baseline(report) == ["a"]
+
+
+def test_roc_auc_counts_ties_half() -> None:
+    from benchmarks.silent_errors import roc_auc
+
+    assert roc_auc([0.9, 0.8, 0.1], [True, True, False]) == 1.0
+    assert roc_auc([0.5, 0.5], [True, False]) == 0.5
+    assert roc_auc([0.1, 0.9], [True, False]) == 0.0
+    assert roc_auc([0.3], [True]) is None
