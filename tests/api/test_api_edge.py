@@ -163,3 +163,27 @@ def test_connections_past_the_cap_are_closed_and_the_rest_served(tmp_path: Path)
                 sock.close()
         time.sleep(0.3)
         assert httpx.get(url + "/healthz", timeout=5).status_code == 200
+
+
+def test_the_unread_rest_of_an_answered_body_is_not_drained_forever(server: Server) -> None:
+    """A form refused at its first bytes is answered at once; uvicorn then read the rest of the declared
+    body however slowly it came. The connection is now closed a header timeout after the answer."""
+    with _connect(server) as sock:
+        sock.sendall(_multipart_head(10_000) + b"xx not a boundary")
+        sock.setblocking(False)
+        started = time.monotonic()
+        answer, closed = b"", False
+        while time.monotonic() - started < HEADER_TIMEOUT_S + 10 and not closed:
+            try:
+                sock.sendall(b"x")
+                chunk = sock.recv(65536)
+                answer += chunk
+                closed = chunk == b""
+            except BlockingIOError:
+                time.sleep(0.5)
+            except OSError:  # reset by the server while we were sending
+                closed = True
+        assert closed, "still open"
+        assert time.monotonic() - started < HEADER_TIMEOUT_S + 4
+    status, body = _json_of(answer)
+    assert status == 400 and body["error"] == "BAD_ARGUMENTS"
