@@ -17,7 +17,7 @@ from engine import layout
 from engine.config import EngineConfig
 from engine.errors import CardNotFoundError
 from engine.image import geometry
-from engine.image.decode import decode_image
+from engine.image.decode import decode_scaled
 from engine.judge import rules, scoring
 from engine.judge.field_confidence import QualityModel, field_features
 from engine.locate import anchored_snap, edge_snap, print_margins, template_fit
@@ -132,8 +132,12 @@ class CardPipeline:
     def recognize(self, image_bytes: bytes, options: RecognizeOptions) -> CardResult:
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        img = decode_image(image_bytes)
+        img, factor = decode_scaled(image_bytes)
         timings["decode"] = (time.perf_counter() - start) * 1000.0
+        result = self._recognize_decoded(img, options, timings)
+        return result if factor == 1 else _in_original_pixels(result, factor)
+
+    def _recognize_decoded(self, img: np.ndarray, options: RecognizeOptions, timings: dict[str, float]) -> CardResult:
         reading = self._find_and_read(img, timings)
         if reading is None:
             raise CardNotFoundError("no residence permit found")
@@ -190,7 +194,7 @@ class CardPipeline:
         first: CardReading | None = None
         if learned is not None and learned.confidence >= self._learned.trust:
             first = self._read_learned(img, learned.quad_xy, timings)
-            if first is not None:
+            if first is not None and self._anchors_allow(first):
                 return first
         found = self._classical(img, timings)
         if learned is None or found is None or self.stages.outline is None:
@@ -204,12 +208,18 @@ class CardPipeline:
                 return first
         return found
 
+    def _anchors_allow(self, reading: CardReading) -> bool:
+        """The printed anchors read on an outline do not contradict it: too few to judge, or near it (within
+        what another printer's placement moves them)."""
+        template, _, own = self._anchors(reading)
+        return len(template) < _MIN_ANCHORS or own <= _ANCHORS_NEAR
+
     def _learned_outline(self, img: np.ndarray, timings: dict[str, float]) -> LearnedOutline | None:
         if self.stages.outline is None:
             return None
         start = time.perf_counter()
         learned = self.stages.outline(img)
-        timings["outline"] = (time.perf_counter() - start) * 1000.0
+        timings["locate"] = timings.get("locate", 0.0) + (time.perf_counter() - start) * 1000.0
         return learned
 
     def _read_learned(self, img: np.ndarray, quad_xy: QuadXY, timings: dict[str, float]) -> CardReading | None:
@@ -242,7 +252,7 @@ class CardPipeline:
         locator = self.stages.locator
         outlines = locator.all_candidates(img)
         candidates = [c for c in outlines if c.score >= locator.min_score][: locator.max_candidates]
-        timings["locate"] = (time.perf_counter() - start) * 1000.0
+        timings["locate"] = timings.get("locate", 0.0) + (time.perf_counter() - start) * 1000.0
         if self.stages.fast_reader is not None and candidates:
             quick = photo.read(self.stages.fast_reader, candidates[0].quad_xy, timings)
             if quick is not None and self._plainly_right(photo, quick):
@@ -644,6 +654,21 @@ class _Photo:
         if key not in self._readings:
             self._readings[key] = reader(self.img, quad_xy, timings)
         return self._readings[key]
+
+
+def _in_original_pixels(result: CardResult, factor: int) -> CardResult:
+    """A result read on a photo decoded `factor` times smaller, its coordinates in the original's pixels."""
+
+    def up(quad: QuadXY) -> QuadXY:
+        return geometry.scale_quad(quad, float(factor)) if quad != ZERO_QUAD else quad
+
+    portrait = result.portrait
+    return dataclasses.replace(
+        result,
+        card_quad_xy=up(result.card_quad_xy),
+        fields=tuple(dataclasses.replace(f, quad_xy=up(f.quad_xy)) for f in result.fields),
+        portrait=None if portrait is None else dataclasses.replace(portrait, quad_xy=up(portrait.quad_xy)),
+    )
 
 
 def _crop(card_bgr: np.ndarray, box_xyxy: tuple[float, float, float, float]) -> np.ndarray:

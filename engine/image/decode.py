@@ -60,7 +60,20 @@ def _orientation(im: Image.Image) -> int:
         return 1  # unreadable metadata: the pixels may still be fine
 
 
+# A JPEG longer than this is decoded at half its size or less by libjpeg's own scaling (its DCT decodes
+# fewer pixels; memory and time fall with them): the engine never needs more than half of 8000 px.
+REDUCE_ABOVE_PX = 4096
+_REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4}
+
+
 def decode_image(image_bytes: bytes) -> np.ndarray:
+    """The photo at full size (upright, BGR)."""
+    return decode_scaled(image_bytes, reduce=False)[0]
+
+
+def decode_scaled(image_bytes: bytes, reduce: bool = True) -> tuple[np.ndarray, int]:
+    """The photo, upright, and the factor its pixels were reduced by (1 unless a JPEG over
+    `REDUCE_ABOVE_PX` was decoded smaller): multiply coordinates on it by the factor for the original's."""
     if not image_bytes:
         raise UnsupportedImageError("empty image")
     (w, h), orientation = _header(image_bytes)
@@ -69,15 +82,21 @@ def decode_image(image_bytes: bytes) -> np.ndarray:
     if w * h > BOMB_CHECK_MIN_PIXELS and len(image_bytes) < w * h * MIN_BYTES_PER_PIXEL:
         raise ImageSizeError(f"{len(image_bytes)} bytes declaring {w}x{h} px: a decompression bomb")
     buffer = np.frombuffer(image_bytes, dtype=np.uint8)
-    img = cv2.imdecode(buffer, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    factor = 1
+    if reduce and image_bytes[:3] == b"\xff\xd8\xff":
+        while factor < 4 and max(w, h) / (factor * 2) >= REDUCE_ABOVE_PX / 2:
+            factor *= 2
+    flags = _REDUCED[factor] if factor > 1 else cv2.IMREAD_COLOR
+    img = cv2.imdecode(buffer, flags | cv2.IMREAD_IGNORE_ORIENTATION)
     if img is None:
+        factor = 1
         img = _decode_with_pillow(image_bytes)
     rotate, flip = _ORIENT.get(orientation, (None, False))
     if flip:
         img = cv2.flip(img, 1)
     if rotate is not None:
         img = cv2.rotate(img, rotate)
-    return np.ascontiguousarray(img)
+    return np.ascontiguousarray(img), factor
 
 
 def _decode_with_pillow(image_bytes: bytes) -> np.ndarray:

@@ -97,3 +97,20 @@ def test_exception_range_switches_the_result_code(pipeline: CardPipeline) -> Non
     assert strict.result_code == ResultCode.OK
     quality_bar = RecognizeOptions(quality_threshold=1.01)  # every field "below threshold"
     assert pipeline.recognize(sample.image_bytes, quality_bar).result_code == ResultCode.EXCEPTION
+
+
+def test_a_photo_over_4096_px_is_read_at_half_size_and_answered_in_its_own_pixels(pipeline: CardPipeline) -> None:
+    import cv2
+    import numpy as np
+
+    sample = generate_sample(95_400, "clean", side=1)
+    img = cv2.imdecode(np.frombuffer(sample.image_bytes, np.uint8), cv2.IMREAD_COLOR)
+    scale = 4400 / max(img.shape[:2])
+    big = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    ok, jpg = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    assert ok
+    result = pipeline.recognize(jpg.tobytes(), RecognizeOptions())
+    truth = np.array(sample.truth["card_quad_xy"]) * scale
+    assert corner_error_ratio(result.card_quad_xy, truth) <= 0.02
+    read = {f.name: f.text for f in result.fields}
+    assert read["eep_number"] == sample.truth["fields"]["eep_number"]

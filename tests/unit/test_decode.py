@@ -80,3 +80,20 @@ def test_exif_orientation_is_applied() -> None:
     out = decode_image(buf.getvalue())
     assert out.shape[:2] == (500, 300)
     assert out[:250].mean() > 200 and out[260:].mean() < 50  # the white half is now on top
+
+
+def test_large_jpegs_are_decoded_smaller_and_say_by_how_much() -> None:
+    from engine.image.decode import REDUCE_ABOVE_PX, decode_scaled
+
+    big = np.full((3000, 6000, 3), 128, np.uint8)
+    big[::50] = 0  # some detail, so the file is in proportion to its pixels
+    ok, jpg = cv2.imencode(".jpg", big)
+    assert ok
+    img, factor = decode_scaled(jpg.tobytes())
+    assert factor == 2 and img.shape[:2] == (1500, 3000)
+    ok, png = cv2.imencode(".png", big)
+    img, factor = decode_scaled(png.tobytes())
+    assert factor == 1 and img.shape[:2] == (3000, 6000)  # no cheaper way to decode a PNG smaller
+    small = big[:, : REDUCE_ABOVE_PX - 100]
+    ok, jpg = cv2.imencode(".jpg", small)
+    assert decode_scaled(jpg.tobytes())[1] == 1
