@@ -204,7 +204,13 @@ class CardPipeline:
         mask_learned = self.stages.outline.support(learned.prob, learned.quad_xy, size_wh)
         if mask_found + self._learned.mask_margin < mask_learned:
             first = first or self._read_learned(img, learned.quad_xy, timings)
-            if first is not None and first.side == found.side and first.labels_found >= found.labels_found - 1:
+            # the mask favours the outline fitted to it: the print must agree better with it too
+            if (
+                first is not None
+                and first.side == found.side
+                and first.labels_found >= found.labels_found - 1
+                and self._anchors(first)[2] < self._anchors(found)[2]
+            ):
                 return first
         return found
 
