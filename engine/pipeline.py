@@ -115,6 +115,9 @@ class LearnedOutlineUse:
     trust: float = 0.85
     # a search's outline this much less covered by the card's mask than the learned one loses to it
     mask_margin: float = 0.08
+    # the least confidence of a learned outline that may replace a search's (fresh photos where the learned
+    # outline was better scored 0.71-0.79, where it was worse 0.32-0.66)
+    replace_floor: float = 0.7
 
 
 class CardPipeline:
@@ -202,15 +205,12 @@ class CardPipeline:
         size_wh = (img.shape[1], img.shape[0])
         mask_found = self.stages.outline.support(learned.prob, found.quad_xy, size_wh)
         mask_learned = self.stages.outline.support(learned.prob, learned.quad_xy, size_wh)
-        if mask_found + self._learned.mask_margin < mask_learned:
+        # the mask favours the outline fitted to it: only a learned outline the network is fairly sure of may
+        # replace a classical one (the template's anchors cannot judge: another printer's print fits a card
+        # squeezed to its portrait's edge as well as the card)
+        if learned.confidence >= self._learned.replace_floor and mask_found + self._learned.mask_margin < mask_learned:
             first = first or self._read_learned(img, learned.quad_xy, timings)
-            # the mask favours the outline fitted to it: the print must agree better with it too
-            if (
-                first is not None
-                and first.side == found.side
-                and first.labels_found >= found.labels_found - 1
-                and self._anchors(first)[2] < self._anchors(found)[2]
-            ):
+            if first is not None and first.side == found.side and first.labels_found >= found.labels_found - 1:
                 return first
         return found
 
