@@ -102,7 +102,9 @@ def _outline_rates(pipeline: CardPipeline, set_seed: int, tier: str) -> tuple[fl
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("set_seed", "tier", "min_side", "min_corners", "min_whole"),
-    [(FRESH_PHOTO_SET, "photo", 1.0, 0.9, 0.85), (FRESH_HARD_SET, "hard", 0.9, 0.8, 0.6)],
+    # hard: 12 of 16 within 2 % since the learned outline may replace a classical one (it helps photos from
+    # another renderer far more than it costs ours: docs/BENCHMARKS.md, the generalisation round)
+    [(FRESH_PHOTO_SET, "photo", 1.0, 0.9, 0.85), (FRESH_HARD_SET, "hard", 0.9, 0.7, 0.6)],
 )
 def test_fresh_photos_are_outlined_and_read(
     pipeline: CardPipeline, set_seed: int, tier: str, min_side: float, min_corners: float, min_whole: float
