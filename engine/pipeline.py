@@ -193,6 +193,8 @@ class CardPipeline:
         else the classical searches, whose outline loses to the learned one when the card's mask covers it
         clearly less."""
         learned = self._learned_outline(img, timings)
+        if learned is not None and learned.confidence < min(self._learned.trust, self._learned.replace_floor):
+            learned = None  # too unsure to be read first or to replace anything
         if learned is not None:
             # the mask's outline is a few pixels soft: the photo's own edges near it set it exactly
             learned = dataclasses.replace(learned, quad_xy=self.stages.locator.refine_quad(img, learned.quad_xy, ()))
@@ -260,7 +262,7 @@ class CardPipeline:
         locator = self.stages.locator
         outlines = locator.all_candidates(img)
         candidates = [c for c in outlines if c.score >= locator.min_score][: locator.max_candidates]
-        timings["locate"] = timings.get("locate", 0.0) + (time.perf_counter() - start) * 1000.0
+        timings["locate"] = (time.perf_counter() - start) * 1000.0
         if self.stages.fast_reader is not None and candidates:
             quick = photo.read(self.stages.fast_reader, candidates[0].quad_xy, timings)
             if quick is not None and self._plainly_right(photo, quick):

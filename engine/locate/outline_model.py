@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from engine.locate.quad_fit import QuadFitSettings, fit_quad, long_side_first
+from engine.locate.quad_fit import QuadFitSettings, fit_quad, long_side_first, quad_mask_iou
 from engine.types import QuadXY
 
 
@@ -62,8 +62,4 @@ class OutlineModel:
         """IoU of any outline (photo pixels) with the mask: how much the network agrees it is the card."""
         h, w = prob.shape
         q = np.asarray(quad_xy, np.float64) * [w / size_wh[0], h / size_wh[1]]
-        drawn = np.zeros((h, w), np.uint8)
-        cv2.fillConvexPoly(drawn, np.round(q).astype(np.int32), 1)
-        mask = prob >= self.settings.fit.threshold
-        union = np.logical_or(drawn, mask).sum()
-        return float(np.logical_and(drawn, mask).sum() / union) if union else 0.0
+        return quad_mask_iou(q, prob >= self.settings.fit.threshold)

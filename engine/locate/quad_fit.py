@@ -105,8 +105,12 @@ def fit_quad(prob: np.ndarray, s: QuadFitSettings = QuadFitSettings()) -> tuple[
         far = p is None or np.linalg.norm(p - quad[i]) > s.corner_reach * np.linalg.norm(quad[i] - quad[(i + 2) % 4])
         corners.append(quad[i] if far or p is None else p)
     fitted = np.array(corners, np.float64)
-    drawn = np.zeros_like(blob)
-    cv2.fillConvexPoly(drawn, np.round(fitted).astype(np.int32), 1)
-    union = np.logical_or(drawn, blob).sum()
-    iou = float(np.logical_and(drawn, blob).sum() / union) if union else 0.0
-    return fitted, iou
+    return fitted, quad_mask_iou(fitted, blob > 0)
+
+
+def quad_mask_iou(quad: np.ndarray, mask: np.ndarray) -> float:
+    """Intersection over union of a quad (mask pixels) and a boolean mask."""
+    drawn = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(drawn, np.round(quad).astype(np.int32), 1)
+    union = np.logical_or(drawn, mask).sum()
+    return float(np.logical_and(drawn, mask).sum() / union) if union else 0.0

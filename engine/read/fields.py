@@ -206,7 +206,7 @@ class FieldReader:
         # where the values this card alone prints were read: another printer's block may sit millimetres off ours
         # (not the ID number's row: the address above it takes one to three lines)
         content = [p for p in _content_pairs(rows, card_wh, front=labels[0].side == Side.FRONT) if p[2] != "id"]
-        scale, offset = _fit_rows(content, card_wh)
+        scale, offset = _fit_rows(content, card_wh, content)
         hits: dict[str, LabelHit | None] = {}
         for lab in labels:
             expected_y = scale * layout.mm_to_px(lab.center_mm, card_wh)[1] + offset
@@ -576,8 +576,8 @@ _ADDRESS_LABEL_CHARS = frozenset("住址")
 RowPair = tuple[float, float, str]
 # The validity range whole (two full dates), and where its row and the pass number's are printed on our template.
 _VALIDITY_ROW_RE = re.compile(r"20\d{2}\.?\d{2}\.?\d{2}-20\d{2}\.?\d{2}\.?\d{2}")
-_VALIDITY_MM = (0.0, 42.0)
-_PASS_NUMBER_MM = (0.0, 47.0)
+_VALIDITY_MM = next(lab.center_mm for lab in layout.BACK_LABELS if lab.field == "validity")
+_PASS_NUMBER_MM = next(lab.center_mm for lab in layout.BACK_LABELS if lab.field == "eep_number")
 # A glyph this many of the value's pitches before its first one still belongs to it.
 _RUN_ON_PITCHES = 1.4
 _RUN_ON_HEIGHTS = 0.7
@@ -624,7 +624,7 @@ def _row_y_map(
             pairs.append((layout.mm_to_px(label.center_mm, card_wh)[1], rows[hit.row].y_center, "label"))
     birth_read = hits.get("出生") is not None
     content = [p for p in _content_pairs(rows, card_wh, front) if not (birth_read and p[2] == "birth")]
-    return _fit_rows(pairs + content, card_wh, content) if content else _fit_rows(pairs, card_wh, [(0.0, 0.0, "")])
+    return _fit_rows(pairs + content, card_wh, content)
 
 
 def _content_pairs(
@@ -646,18 +646,15 @@ def _content_pairs(
     return pairs
 
 
-def _fit_rows(
-    pairs: Sequence[RowPair], card_wh: tuple[int, int], content: Sequence[RowPair] = ()
-) -> tuple[float, float]:
+def _fit_rows(pairs: Sequence[RowPair], card_wh: tuple[int, int], content: Sequence[RowPair]) -> tuple[float, float]:
     """`observed y = scale * template y + offset`: a line through the pairs when they span a fifth of the card;
-    else the mean shift of the rows read by their own content (`content`, the pairs themselves by default);
-    no change otherwise."""
+    else the mean shift of the rows read by their own content (`content`); no change otherwise."""
     template = np.array([p[0] for p in pairs])
     if len(pairs) >= 2 and np.ptp(template) >= 0.2 * card_wh[1]:
         scale, offset = np.polyfit(template, np.array([p[1] for p in pairs]), 1)
         if 0.75 <= scale <= 1.33:
             return float(scale), float(offset)
-    shifts = [p[1] - p[0] for p in (content or pairs)]
+    shifts = [p[1] - p[0] for p in content]
     if shifts and abs(float(np.mean(shifts))) <= _MAX_BLOCK_SHIFT * card_wh[1] and np.ptp(shifts) < 0.05 * card_wh[1]:
         return 1.0, float(np.mean(shifts))
     return 1.0, 0.0
